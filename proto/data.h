@@ -1,0 +1,3 @@
+#ifndef TETHER_PROTO_DATA_H
+#define TETHER_PROTO_DATA_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef TETHER_PROTO_HANDSHAKE_H
+#define TETHER_PROTO_HANDSHAKE_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef TETHER_PROTO_INNER_H
+#define TETHER_PROTO_INNER_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef TETHER_PROTO_KEYS_H
+#define TETHER_PROTO_KEYS_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef TETHER_PROTO_MAC_H
+#define TETHER_PROTO_MAC_H
+#endif

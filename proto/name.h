@@ -1,0 +1,3 @@
+#ifndef TETHER_PROTO_NAME_H
+#define TETHER_PROTO_NAME_H
+#endif

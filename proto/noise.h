@@ -1,0 +1,3 @@
+#ifndef TETHER_PROTO_NOISE_H
+#define TETHER_PROTO_NOISE_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef TETHER_PROTO_REPLAY_H
+#define TETHER_PROTO_REPLAY_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef TETHER_PROTO_TAI64N_H
+#define TETHER_PROTO_TAI64N_H
+#endif

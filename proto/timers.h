@@ -1,0 +1,3 @@
+#ifndef TETHER_PROTO_TIMERS_H
+#define TETHER_PROTO_TIMERS_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef TETHER_PROTO_TLV_H
+#define TETHER_PROTO_TLV_H
+#endif
