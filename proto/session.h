@@ -1,0 +1,3 @@
+#ifndef TETHER_PROTO_SESSION_H
+#define TETHER_PROTO_SESSION_H
+#endif
