@@ -14,11 +14,13 @@
  * index a mask. */
 enum replay_sizes {
 	REPLAY_BLOCK_BITS = 64,
-	REPLAY_BLOCKS = 2 * WIRE_REPLAY_WINDOW / REPLAY_BLOCK_BITS,
+	REPLAY_BLOCKS = WIRE_REPLAY_WINDOW / REPLAY_BLOCK_BITS + 1,
 };
 
 _Static_assert((REPLAY_BLOCKS & (REPLAY_BLOCKS - 1)) == 0, "replay ring is a power of two");
-_Static_assert(REPLAY_BLOCKS > WIRE_REPLAY_WINDOW / REPLAY_BLOCK_BITS + 1, "replay ring too small");
+_Static_assert(WIRE_REPLAY_WINDOW % REPLAY_BLOCK_BITS == 0 &&
+		       REPLAY_BLOCKS >= WIRE_REPLAY_WINDOW / REPLAY_BLOCK_BITS + 1,
+	       "replay ring too small");
 
 struct replay {
 	uint64_t greatest; /* highest counter accepted, 0 before any */

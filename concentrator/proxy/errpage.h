@@ -26,8 +26,9 @@ int errpage_status(enum errpage page);
 /* Write status line, Content-Type, Content-Length, Connection: close and
  * the page into out[0..cap). name: the device (HTML-escaped) for OFFLINE
  * and UNREACHABLE, ignored otherwise; since: Unix seconds the device went
- * offline, 0 if unknown. Returns the length, -ENOSPC if out is too small,
- * -EINVAL for an unknown page or a missing name. */
+ * offline, 0 if unknown. A NUL follows, so cap must exceed the length.
+ * Returns the length, -ENOSPC if out is too small, -EINVAL for an unknown
+ * page or a missing or overlong name. */
 int errpage_write(char *out, size_t cap, enum errpage page, const char *name, int64_t since);
 
 #endif

@@ -136,9 +136,9 @@ static bool dns_name_valid(const char *s, size_t n)
 	return label > 0;
 }
 
-/* server_name extension_data (RFC 6066 3), already bounded to n bytes:
- * exactly one entry, of type host_name. */
-static enum sni_result server_name(struct stream *st, size_t n, char *name)
+/* server_name extension_data (RFC 6066 3) of n bytes: exactly one entry,
+ * of type host_name, filling the extension. */
+static enum sni_result host_name(struct stream *st, size_t n, char *name)
 {
 	uint32_t list, type, len;
 
@@ -163,6 +163,20 @@ static enum sni_result server_name(struct stream *st, size_t n, char *name)
 		return SNI_BAD_HOST_NAME;
 	}
 	return SNI_OK;
+}
+
+/* Reads inside the extension stop at its end, not the hello's. */
+static enum sni_result server_name(struct stream *st, size_t n, char *name)
+{
+	size_t end = st->end;
+	enum sni_result r;
+
+	st->end = st->pos + n;
+	r = host_name(st, n, name);
+	if (r == SNI_OK && st->pos != st->end)
+		r = SNI_BAD_SERVER_NAME;
+	st->end = end;
+	return r;
 }
 
 static enum sni_result client_hello(struct stream *st, char *name)
@@ -201,16 +215,7 @@ static enum sni_result client_hello(struct stream *st, char *name)
 		if (found)
 			return SNI_DUPLICATE_SNI;
 		found = true;
-		/* bound the extension's reads to its own data */
-		{
-			size_t end = st->end;
-
-			st->end = st->pos + n;
-			r = server_name(st, n, name);
-			if (r == SNI_OK && st->pos != st->end)
-				r = SNI_BAD_SERVER_NAME;
-			st->end = end;
-		}
+		r = server_name(st, n, name);
 		if (r != SNI_OK)
 			return r;
 	}
