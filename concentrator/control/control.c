@@ -27,14 +27,14 @@ static const struct {
 	unsigned int members; /* which members besides "cmd" it takes */
 	bool changes;
 } cmds[] = {
-	[CONTROL_CMD_STATUS] = { "status", 0, false },
-	[CONTROL_CMD_DEVICE_LIST] = { "device.list", 0, false },
-	[CONTROL_CMD_DEVICE_SHOW] = { "device.show", M_NAME, false },
-	[CONTROL_CMD_DEVICE_ADD] = { "device.add", M_NAME | M_KEY | M_TOKEN | M_TTL, true },
-	[CONTROL_CMD_DEVICE_DISABLE] = { "device.disable", M_NAME, true },
-	[CONTROL_CMD_DEVICE_ENABLE] = { "device.enable", M_NAME, true },
-	[CONTROL_CMD_DEVICE_REMOVE] = { "device.remove", M_NAME, true },
-	[CONTROL_CMD_WATCH] = { "watch", 0, false },
+	[CONTROL_CMD_STATUS] = {"status", 0, false},
+	[CONTROL_CMD_DEVICE_LIST] = {"device.list", 0, false},
+	[CONTROL_CMD_DEVICE_SHOW] = {"device.show", M_NAME, false},
+	[CONTROL_CMD_DEVICE_ADD] = {"device.add", M_NAME | M_KEY | M_TOKEN | M_TTL, true},
+	[CONTROL_CMD_DEVICE_DISABLE] = {"device.disable", M_NAME, true},
+	[CONTROL_CMD_DEVICE_ENABLE] = {"device.enable", M_NAME, true},
+	[CONTROL_CMD_DEVICE_REMOVE] = {"device.remove", M_NAME, true},
+	[CONTROL_CMD_WATCH] = {"watch", 0, false},
 };
 
 static const char *const code_names[] = {
@@ -197,10 +197,10 @@ static int get_string(json_t *v, const char *member, char *dst, size_t size,
 static int parse_members(json_t *root, struct control_request *req, struct control_error *err)
 {
 	unsigned int allowed = cmds[req->cmd].members, seen = 0;
-	const char *key;
-	json_t *v;
 
-	json_object_foreach(root, key, v) {
+	for (void *it = json_object_iter(root); it; it = json_object_iter_next(root, it)) {
+		const char *key = json_object_iter_key(it);
+		json_t *v = json_object_iter_value(it);
 		unsigned int bit = member_bit(key);
 		char shown[80];
 
@@ -228,7 +228,8 @@ static int parse_members(json_t *root, struct control_request *req, struct contr
 			break;
 		case M_TOKEN:
 			if (!json_is_true(v)) {
-				control_error_set(err, CONTROL_BAD_REQUEST, "\"token\" must be true");
+				control_error_set(err, CONTROL_BAD_REQUEST,
+						  "\"token\" must be true");
 				return -EINVAL;
 			}
 			req->token = true;
@@ -259,7 +260,8 @@ static int parse_members(json_t *root, struct control_request *req, struct contr
 		return -EINVAL;
 	}
 	if (!(seen & (M_KEY | M_TOKEN))) {
-		control_error_set(err, CONTROL_BAD_REQUEST, "device.add needs \"key\" or \"token\"");
+		control_error_set(err, CONTROL_BAD_REQUEST,
+				  "device.add needs \"key\" or \"token\"");
 		return -EINVAL;
 	}
 	if ((seen & M_TTL) && !(seen & M_TOKEN)) {
@@ -287,8 +289,10 @@ int control_request_parse(const char *line, size_t len, struct control_request *
 	}
 	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
+		/* jansson quotes the offending input in its text */
 		control_error_set(err, CONTROL_BAD_REQUEST, "invalid JSON at byte %d: %s",
-				  jerr.position, jerr.text);
+				  jerr.position,
+				  printable(shown, sizeof(shown), jerr.text, strlen(jerr.text)));
 		goto out;
 	}
 	if (!json_is_object(root)) {

@@ -10,11 +10,11 @@
 #include <stdint.h>
 
 enum {
-	CONTROL_LINE_MAX = 4096,	/* request bytes, not counting the '\n' */
-	CONTROL_NAME_MAX = 63,		/* ^[a-z0-9][a-z0-9-]{0,62}$ */
-	CONTROL_KEY_LEN = 44,		/* base64 of 32 bytes, '=' padded */
-	CONTROL_ERROR_MAX = 256,	/* error text, NUL included */
-	CONTROL_TTL_MIN = 60,		/* token lifetimes in seconds */
+	CONTROL_LINE_MAX = 4096, /* request bytes, not counting the '\n' */
+	CONTROL_NAME_MAX = 63,	 /* ^[a-z0-9][a-z0-9-]{0,62}$ */
+	CONTROL_KEY_LEN = 44,	 /* base64 of 32 bytes, '=' padded */
+	CONTROL_ERROR_MAX = 256, /* error text, NUL included */
+	CONTROL_TTL_MIN = 60,	 /* token lifetimes in seconds */
 	CONTROL_TTL_MAX = 30 * 86400,
 	CONTROL_TTL_DEFAULT = 86400,
 };
@@ -51,10 +51,10 @@ struct control_error {
 /* A validated request; the strings are copies, NUL-terminated. */
 struct control_request {
 	enum control_cmd cmd;
-	char name[CONTROL_NAME_MAX + 1];	/* device.* only */
-	char key[CONTROL_KEY_LEN + 1];		/* device.add by key, else "" */
-	bool token;				/* device.add by token */
-	uint32_t ttl;				/* with token; CONTROL_TTL_DEFAULT if absent */
+	char name[CONTROL_NAME_MAX + 1]; /* device.* only */
+	char key[CONTROL_KEY_LEN + 1];	 /* device.add by key, else "" */
+	bool token;			 /* device.add by token */
+	uint32_t ttl;			 /* with token; CONTROL_TTL_DEFAULT if absent */
 };
 
 /* "bad_request", ...; "internal" for values out of range */

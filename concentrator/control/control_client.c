@@ -35,7 +35,7 @@ static int64_t deadline_of(int timeout_ms)
 /* Wait for events on fd until the deadline. Returns 0 or -errno. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
-	struct pollfd pfd = { .fd = fd, .events = events };
+	struct pollfd pfd = {.fd = fd, .events = events};
 	int left, n;
 
 	for (;;) {
@@ -60,10 +60,10 @@ static int wait_fd(int fd, short events, int64_t deadline)
 
 int control_client_open(struct control_client *c, const char *path, int timeout_ms)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	/* zero would mean no timeout at all */
 	int ms = timeout_ms > 0 ? timeout_ms : 1;
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 };
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000};
 	int ret;
 
 	memset(c, 0, sizeof(*c));

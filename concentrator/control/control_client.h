@@ -16,7 +16,7 @@ enum {
 };
 
 struct control_client {
-	int fd;		/* register it in an event loop to follow a watch stream */
+	int fd; /* register it in an event loop to follow a watch stream */
 	char *buf;
 	size_t off, len, cap;
 };

@@ -43,11 +43,11 @@ struct client {
 	struct client *prev, *next;
 	struct control_peer peer;
 	uint32_t events;
-	bool watching;	/* after "watch": only events go out, input is discarded */
-	bool eof;	/* the peer sent all it will send */
-	bool draining;	/* no more requests; close once the output is sent */
-	bool closed;	/* shut down; the next call of its handler frees it */
-	bool secret;	/* the output holds a token: wipe it once sent */
+	bool watching; /* after "watch": only events go out, input is discarded */
+	bool eof;      /* the peer sent all it will send */
+	bool draining; /* no more requests; close once the output is sent */
+	bool closed;   /* shut down; the next call of its handler frees it */
+	bool secret;   /* the output holds a token: wipe it once sent */
 	size_t snapshot_len;
 	char *out;
 	size_t out_off, out_len, out_cap;
@@ -198,8 +198,8 @@ static int queue_json(struct client *c, const json_t *msg)
 static void flush(struct client *c)
 {
 	while (pending(c)) {
-		ssize_t n = send(c->h.fd, c->out + c->out_off, pending(c),
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n =
+			send(c->h.fd, c->out + c->out_off, pending(c), MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -271,7 +271,7 @@ static control_op_fn op_for(const struct control_ops *ops, const struct control_
 static void handle_line(struct client *c, const char *line, size_t len)
 {
 	struct control_server *s = c->server;
-	struct control_error err = { CONTROL_OK, "" };
+	struct control_error err = {CONTROL_OK, ""};
 	struct control_request req;
 	json_t *body = NULL, *answer = NULL;
 	control_op_fn op;
@@ -595,7 +595,7 @@ static int remove_stale(const struct sockaddr_un *sa)
 int control_server_listen(struct control_server *s, const char *path, mode_t mode, gid_t gid,
 			  bool read_only)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct listener *l;
 	struct stat st;
 	bool bound = false;

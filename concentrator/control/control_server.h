@@ -28,7 +28,7 @@ struct control_peer {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
-	bool read_only;		/* came in on a read-only socket */
+	bool read_only; /* came in on a read-only socket */
 };
 
 /* tetherd's side. Each op returns the answer's members as a new JSON
@@ -67,8 +67,8 @@ struct control_server *control_server_create(struct evloop *loop, const struct c
  * gid is not (gid_t)-1, that group. A stale socket file is replaced; a
  * live one (another tetherd answers) is -EADDRINUSE, and a path that is
  * not a socket -EEXIST. Returns 0 or -errno. */
-int control_server_listen(struct control_server *server, const char *path, mode_t mode,
-			  gid_t gid, bool read_only);
+int control_server_listen(struct control_server *server, const char *path, mode_t mode, gid_t gid,
+			  bool read_only);
 
 /* Queue one event line ({"event": ..., "device": ...}) to every watcher.
  * A watcher over CONTROL_SERVER_WATCH_BACKLOG is disconnected. Returns 0

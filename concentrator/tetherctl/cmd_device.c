@@ -42,8 +42,9 @@ static const char disable_usage[] = "usage: tetherctl device disable NAME\n"
 static const char enable_usage[] = "usage: tetherctl device enable NAME\n"
 				   "Allow a disabled device to connect again.\n";
 
-static const char remove_usage[] = "usage: tetherctl device remove NAME\n"
-				   "Forget the device; its interface and firewall entries go too.\n";
+static const char remove_usage[] =
+	"usage: tetherctl device remove NAME\n"
+	"Forget the device; its interface and firewall entries go too.\n";
 
 int cmd_device_parse_ttl(const char *text, uint32_t *seconds)
 {
@@ -116,7 +117,7 @@ static void server_address(char *buf, size_t size, const json_t *status)
 
 static void print_enroll_hint(const struct ctl *ctl, const char *name, const char *token)
 {
-	struct control_request req = { .cmd = CONTROL_CMD_STATUS };
+	struct control_request req = {.cmd = CONTROL_CMD_STATUS};
 	json_t *answer = NULL, *status;
 	const char *key = NULL;
 	char server[300];
@@ -141,13 +142,10 @@ static enum ctl_exit device_add(const struct ctl *ctl, int argc, char **argv)
 	const char *name = NULL, *key = NULL, *ttl = NULL;
 	bool has_key = false, token = false, has_ttl = false, json = false;
 	const struct ctl_opt opts[] = {
-		{ "--key", &key, &has_key },
-		{ "--token", NULL, &token },
-		{ "--ttl", &ttl, &has_ttl },
-		{ "--json", NULL, &json },
-		{ NULL, NULL, NULL },
+		{"--key", &key, &has_key}, {"--token", NULL, &token}, {"--ttl", &ttl, &has_ttl},
+		{"--json", NULL, &json},   {NULL, NULL, NULL},
 	};
-	struct control_request req = { .cmd = CONTROL_CMD_DEVICE_ADD, .ttl = CONTROL_TTL_DEFAULT };
+	struct control_request req = {.cmd = CONTROL_CMD_DEVICE_ADD, .ttl = CONTROL_TTL_DEFAULT};
 	struct control_error err;
 	json_t *answer = NULL, *dev;
 	enum ctl_exit ex;
@@ -161,7 +159,8 @@ static enum ctl_exit device_add(const struct ctl *ctl, int argc, char **argv)
 	if (ex != CTL_CONTINUE)
 		return ex;
 	if (has_key == token)
-		return ctl_usage_error(add_usage, "device add needs either --key PUBKEY or --token");
+		return ctl_usage_error(add_usage,
+				       "device add needs either --key PUBKEY or --token");
 	if (has_ttl && !token)
 		return ctl_usage_error(add_usage, "--ttl goes with --token");
 	if (has_key) {
@@ -177,8 +176,7 @@ static enum ctl_exit device_add(const struct ctl *ctl, int argc, char **argv)
 					       ret == -ERANGE ? "too long"
 							      : "use a number with s, m, h or d");
 		if (!control_ttl_valid(req.ttl, &err))
-			return ctl_usage_error(add_usage, "invalid --ttl \"%s\": %s", ttl,
-					       err.msg);
+			return ctl_usage_error(add_usage, "invalid --ttl \"%s\": %s", ttl, err.msg);
 	}
 	req.token = token;
 
@@ -224,15 +222,15 @@ static void device_row(const json_t *dev, time_t now, const char *row[8], char c
 
 static enum ctl_exit device_list(const struct ctl *ctl, int argc, char **argv)
 {
-	static const unsigned int right[8] = { 0, 0, 0, 0, 0, 0, 1, 1 };
+	static const unsigned int right[8] = {0, 0, 0, 0, 0, 0, 1, 1};
 	static const char *const header[8] = {
 		"NAME", "STATE", "ADDRESS", "ONLINE", "ENDPOINT", "LAST-HANDSHAKE", "RX", "TX",
 	};
 	bool json = false;
-	const struct ctl_opt opts[] = { { "--json", NULL, &json }, { NULL, NULL, NULL } };
-	struct control_request req = { .cmd = CONTROL_CMD_DEVICE_LIST };
+	const struct ctl_opt opts[] = {{"--json", NULL, &json}, {NULL, NULL, NULL}};
+	struct control_request req = {.cmd = CONTROL_CMD_DEVICE_LIST};
 	struct fmt_table *table = NULL;
-	json_t *answer = NULL, *devices, *dev;
+	json_t *answer = NULL, *devices;
 	time_t now = time(NULL);
 	enum ctl_exit ex;
 	size_t i;
@@ -257,11 +255,11 @@ static enum ctl_exit device_list(const struct ctl *ctl, int argc, char **argv)
 	table = fmt_table_create(8, right);
 	if (!table || fmt_table_add(table, header) < 0)
 		goto nomem;
-	json_array_foreach(devices, i, dev) {
+	for (i = 0; i < json_array_size(devices); i++) {
 		char cells[8][FMT_CELL];
 		const char *row[8];
 
-		device_row(dev, now, row, cells);
+		device_row(json_array_get(devices, i), now, row, cells);
 		if (fmt_table_add(table, row) < 0)
 			goto nomem;
 	}
@@ -281,16 +279,17 @@ out:
 
 static void print_drops(const json_t *drops)
 {
-	const char *reason;
-	json_t *count;
 	bool first = true;
 
 	printf("%-15s ", "drops:");
-	json_object_foreach((json_t *)drops, reason, count) {
-		if (!json_integer_value(count))
+	for (void *it = json_object_iter((json_t *)drops); it;
+	     it = json_object_iter_next((json_t *)drops, it)) {
+		json_int_t count = json_integer_value(json_object_iter_value(it));
+
+		if (!count)
 			continue;
-		printf("%s%s %" JSON_INTEGER_FORMAT, first ? "" : ", ", reason,
-		       json_integer_value(count));
+		printf("%s%s %" JSON_INTEGER_FORMAT, first ? "" : ", ", json_object_iter_key(it),
+		       count);
 		first = false;
 	}
 	puts(first ? "none" : "");
@@ -322,12 +321,12 @@ static void print_device(const json_t *dev)
 		       fmt_ago(ago, now, t));
 	else
 		print_field("last handshake:", "never");
-	printf("%-15s %s received, %s sent\n", "transfer:",
-	       fmt_bytes(rx, (uint64_t)fmt_int(dev, "rx_bytes")),
+	printf("%-15s %s received, %s sent\n",
+	       "transfer:", fmt_bytes(rx, (uint64_t)fmt_int(dev, "rx_bytes")),
 	       fmt_bytes(tx, (uint64_t)fmt_int(dev, "tx_bytes")));
 	if (json_object_get(dev, "rx_packets"))
-		printf("%-15s %" PRId64 " received, %" PRId64 " sent\n", "packets:",
-		       fmt_int(dev, "rx_packets"), fmt_int(dev, "tx_packets"));
+		printf("%-15s %" PRId64 " received, %" PRId64 " sent\n",
+		       "packets:", fmt_int(dev, "rx_packets"), fmt_int(dev, "tx_packets"));
 	if (json_is_object(drops))
 		print_drops(drops);
 	print_field("url:", fmt_member(buf, dev, "url"));
@@ -340,8 +339,8 @@ static enum ctl_exit device_show(const struct ctl *ctl, int argc, char **argv)
 {
 	const char *name = NULL;
 	bool json = false;
-	const struct ctl_opt opts[] = { { "--json", NULL, &json }, { NULL, NULL, NULL } };
-	struct control_request req = { .cmd = CONTROL_CMD_DEVICE_SHOW };
+	const struct ctl_opt opts[] = {{"--json", NULL, &json}, {NULL, NULL, NULL}};
+	struct control_request req = {.cmd = CONTROL_CMD_DEVICE_SHOW};
 	json_t *answer = NULL, *dev;
 	enum ctl_exit ex;
 
@@ -374,7 +373,7 @@ static enum ctl_exit device_change(const struct ctl *ctl, int argc, char **argv,
 				   enum control_cmd cmd, const char *usage)
 {
 	const char *name = NULL;
-	struct control_request req = { .cmd = cmd };
+	struct control_request req = {.cmd = cmd};
 	json_t *answer = NULL;
 	enum ctl_exit ex;
 
@@ -405,13 +404,13 @@ static enum ctl_exit device_remove(const struct ctl *ctl, int argc, char **argv)
 }
 
 static const struct ctl_command device_cmds[] = {
-	{ "add", device_add, "register a device" },
-	{ "list", device_list, "all devices" },
-	{ "show", device_show, "one device in detail" },
-	{ "disable", device_disable, "end its session, refuse handshakes" },
-	{ "enable", device_enable, "allow it again" },
-	{ "remove", device_remove, "forget it" },
-	{ NULL, NULL, NULL },
+	{"add", device_add, "register a device"},
+	{"list", device_list, "all devices"},
+	{"show", device_show, "one device in detail"},
+	{"disable", device_disable, "end its session, refuse handshakes"},
+	{"enable", device_enable, "allow it again"},
+	{"remove", device_remove, "forget it"},
+	{NULL, NULL, NULL},
 };
 
 enum ctl_exit cmd_device(const struct ctl *ctl, int argc, char **argv)

@@ -37,8 +37,8 @@ static void print_status(const json_t *st)
 enum ctl_exit cmd_status(const struct ctl *ctl, int argc, char **argv)
 {
 	bool json = false;
-	const struct ctl_opt opts[] = { { "--json", NULL, &json }, { NULL, NULL, NULL } };
-	struct control_request req = { .cmd = CONTROL_CMD_STATUS };
+	const struct ctl_opt opts[] = {{"--json", NULL, &json}, {NULL, NULL, NULL}};
+	struct control_request req = {.cmd = CONTROL_CMD_STATUS};
 	json_t *answer = NULL, *st;
 	enum ctl_exit ex;
 

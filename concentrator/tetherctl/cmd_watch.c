@@ -31,21 +31,21 @@ static void print_event(const json_t *msg)
 
 static void print_snapshot(const json_t *answer)
 {
-	const json_t *devices = json_object_get(answer, "devices"), *dev;
-	size_t i, online = 0;
+	const json_t *devices = json_object_get(answer, "devices");
+	size_t online = 0;
 
-	json_array_foreach(devices, i, dev)
-		online += json_is_true(json_object_get(dev, "online"));
+	for (size_t i = 0; i < json_array_size(devices); i++)
+		online += json_is_true(json_object_get(json_array_get(devices, i), "online"));
 	printf("watching %zu devices, %zu online\n", json_array_size(devices), online);
 }
 
 enum ctl_exit cmd_watch(const struct ctl *ctl, int argc, char **argv)
 {
 	bool json = false;
-	const struct ctl_opt opts[] = { { "--json", NULL, &json }, { NULL, NULL, NULL } };
-	struct control_request req = { .cmd = CONTROL_CMD_WATCH };
-	struct control_client client = { .fd = -1 };
-	struct control_error err = { CONTROL_OK, "" };
+	const struct ctl_opt opts[] = {{"--json", NULL, &json}, {NULL, NULL, NULL}};
+	struct control_request req = {.cmd = CONTROL_CMD_WATCH};
+	struct control_client client = {.fd = -1};
+	struct control_error err = {CONTROL_OK, ""};
 	json_t *request = NULL, *msg = NULL;
 	enum ctl_exit ex;
 	int ret;

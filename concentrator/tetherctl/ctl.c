@@ -95,8 +95,8 @@ enum ctl_exit ctl_parse(int argc, char **argv, const char *usage, const struct c
 	return CTL_CONTINUE;
 }
 
-enum ctl_exit ctl_dispatch(const struct ctl *ctl, const struct ctl_command *cmds,
-			   const char *what, const char *usage, int argc, char **argv)
+enum ctl_exit ctl_dispatch(const struct ctl *ctl, const struct ctl_command *cmds, const char *what,
+			   const char *usage, int argc, char **argv)
 {
 	if (argc < 1)
 		return ctl_usage_error(usage, "%s needs a command", what);
@@ -135,7 +135,7 @@ enum ctl_exit ctl_connect(const struct ctl *ctl, struct control_client *client)
 enum ctl_exit ctl_call(const struct ctl *ctl, const struct control_request *req, json_t **answer)
 {
 	struct control_client client;
-	struct control_error err = { CONTROL_OK, "" };
+	struct control_error err = {CONTROL_OK, ""};
 	json_t *json = NULL;
 	enum ctl_exit ex = CTL_EXIT_FAIL;
 	int ret;

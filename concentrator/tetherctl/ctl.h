@@ -54,8 +54,8 @@ enum ctl_exit ctl_parse(int argc, char **argv, const char *usage, const struct c
 
 /* Find argv[0] in a table and run it, or explain. what names the table
  * ("tetherctl", "tetherctl device") for messages. */
-enum ctl_exit ctl_dispatch(const struct ctl *ctl, const struct ctl_command *cmds,
-			   const char *what, const char *usage, int argc, char **argv);
+enum ctl_exit ctl_dispatch(const struct ctl *ctl, const struct ctl_command *cmds, const char *what,
+			   const char *usage, int argc, char **argv);
 
 struct control_client;
 

@@ -11,7 +11,7 @@
 
 const char *fmt_bytes(char buf[FMT_CELL], uint64_t bytes)
 {
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
 	double v = (double)bytes;
 	int u = -1;
 
@@ -32,8 +32,8 @@ const char *fmt_duration(char buf[FMT_CELL], uint64_t s)
 	uint64_t d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60, sec = s % 60;
 
 	if (d)
-		snprintf(buf, FMT_CELL, "%" PRIu64 "d %" PRIu64 "h %" PRIu64 "m %" PRIu64 "s", d,
-			 h, m, sec);
+		snprintf(buf, FMT_CELL, "%" PRIu64 "d %" PRIu64 "h %" PRIu64 "m %" PRIu64 "s", d, h,
+			 m, sec);
 	else if (h)
 		snprintf(buf, FMT_CELL, "%" PRIu64 "h %" PRIu64 "m %" PRIu64 "s", h, m, sec);
 	else if (m)
@@ -129,7 +129,7 @@ int fmt_table_add(struct fmt_table *t, const char *const *row)
 
 int fmt_table_print(const struct fmt_table *t)
 {
-	int width[16] = { 0 };
+	int width[16] = {0};
 	size_t cols = t->cols < 16 ? t->cols : 16;
 
 	for (size_t r = 0; r < t->rows; r++)

@@ -32,17 +32,17 @@ static const char usage[] =
 	"Exit status: 0 success, 1 runtime error, 2 usage error.\n";
 
 static const struct ctl_command commands[] = {
-	{ "genkey", cmd_key_genkey, "print a new private key" },
-	{ "pubkey", cmd_key_pubkey, "print the public key of the private key on stdin" },
-	{ "device", cmd_device, "add, list, show, disable, enable or remove devices" },
-	{ "status", cmd_status, "the gateway at a glance" },
-	{ "watch", cmd_watch, "follow device events" },
-	{ NULL, NULL, NULL },
+	{"genkey", cmd_key_genkey, "print a new private key"},
+	{"pubkey", cmd_key_pubkey, "print the public key of the private key on stdin"},
+	{"device", cmd_device, "add, list, show, disable, enable or remove devices"},
+	{"status", cmd_status, "the gateway at a glance"},
+	{"watch", cmd_watch, "follow device events"},
+	{NULL, NULL, NULL},
 };
 
 int main(int argc, char **argv)
 {
-	struct ctl ctl = { .socket = CTL_SOCKET_DEFAULT, .timeout_ms = TIMEOUT_MS };
+	struct ctl ctl = {.socket = CTL_SOCKET_DEFAULT, .timeout_ms = TIMEOUT_MS};
 	enum ctl_exit ex;
 	int i;
 

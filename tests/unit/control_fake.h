@@ -37,12 +37,11 @@ struct fake {
 static inline json_t *fake_device(const char *name, const char *state, const char *key)
 {
 	return json_pack("{s:s, s:o, s:s, s:s, s:s, s:b, s:I, s:o, s:o, s:I, s:I, s:s, s:I}",
-			 "name", name, "public_key", key ? json_string(key) : json_null(),
-			 "state", state, "address", "100.64.0.2", "interface", "tt-x", "online",
-			 0, "since", (json_int_t)1763773200, "endpoint", json_null(),
-			 "last_handshake", json_null(), "rx_bytes", (json_int_t)1536,
-			 "tx_bytes", (json_int_t)0, "url", "https://x.remote.example.com/",
-			 "created", (json_int_t)1763773000);
+			 "name", name, "public_key", key ? json_string(key) : json_null(), "state",
+			 state, "address", "100.64.0.2", "interface", "tt-x", "online", 0, "since",
+			 (json_int_t)1763773200, "endpoint", json_null(), "last_handshake",
+			 json_null(), "rx_bytes", (json_int_t)1536, "tx_bytes", (json_int_t)0,
+			 "url", "https://x.remote.example.com/", "created", (json_int_t)1763773000);
 }
 
 static inline json_t *fake_event(const char *type, json_t *dev, size_t pad)
@@ -61,7 +60,7 @@ static inline json_t *fake_event(const char *type, json_t *dev, size_t pad)
 }
 
 static inline json_t *fake_status(void *ctx, const struct control_request *req,
-			   const struct control_peer *peer, struct control_error *err)
+				  const struct control_peer *peer, struct control_error *err)
 {
 	struct fake *f = ctx;
 
@@ -76,21 +75,21 @@ static inline json_t *fake_status(void *ctx, const struct control_request *req,
 }
 
 static inline json_t *fake_list(void *ctx, const struct control_request *req,
-			 const struct control_peer *peer, struct control_error *err)
+				const struct control_peer *peer, struct control_error *err)
 {
 	struct fake *f = ctx;
-	json_t *arr = json_array(), *dev;
-	const char *name;
+	json_t *arr = json_array();
 
 	(void)req, (void)peer, (void)err;
 	f->calls++;
-	json_object_foreach(f->devices, name, dev)
-		json_array_append(arr, dev);
+	for (void *it = json_object_iter(f->devices); it;
+	     it = json_object_iter_next(f->devices, it))
+		json_array_append(arr, json_object_iter_value(it));
 	return json_pack("{s:o}", "devices", arr);
 }
 
 static inline json_t *fake_show(void *ctx, const struct control_request *req,
-			 const struct control_peer *peer, struct control_error *err)
+				const struct control_peer *peer, struct control_error *err)
 {
 	struct fake *f = ctx;
 	json_t *dev = json_object_get(f->devices, req->name);
@@ -105,7 +104,7 @@ static inline json_t *fake_show(void *ctx, const struct control_request *req,
 }
 
 static inline json_t *fake_add(struct fake *f, const struct control_request *req, const char *state,
-			const char *key, struct control_error *err)
+			       const char *key, struct control_error *err)
 {
 	json_t *dev, *ev;
 
@@ -124,14 +123,14 @@ static inline json_t *fake_add(struct fake *f, const struct control_request *req
 }
 
 static inline json_t *fake_add_key(void *ctx, const struct control_request *req,
-			    const struct control_peer *peer, struct control_error *err)
+				   const struct control_peer *peer, struct control_error *err)
 {
 	(void)peer;
 	return fake_add(ctx, req, "active", req->key, err);
 }
 
 static inline json_t *fake_add_token(void *ctx, const struct control_request *req,
-			      const struct control_peer *peer, struct control_error *err)
+				     const struct control_peer *peer, struct control_error *err)
 {
 	struct fake *f = ctx;
 	json_t *ans = fake_add(f, req, "pending", NULL, err);
@@ -146,7 +145,7 @@ static inline json_t *fake_add_token(void *ctx, const struct control_request *re
 }
 
 static inline json_t *fake_set_state(struct fake *f, const struct control_request *req,
-			      const char *state, struct control_error *err)
+				     const char *state, struct control_error *err)
 {
 	json_t *dev = json_object_get(f->devices, req->name);
 
@@ -160,21 +159,21 @@ static inline json_t *fake_set_state(struct fake *f, const struct control_reques
 }
 
 static inline json_t *fake_disable(void *ctx, const struct control_request *req,
-			    const struct control_peer *peer, struct control_error *err)
+				   const struct control_peer *peer, struct control_error *err)
 {
 	(void)peer;
 	return fake_set_state(ctx, req, "disabled", err);
 }
 
 static inline json_t *fake_enable(void *ctx, const struct control_request *req,
-			   const struct control_peer *peer, struct control_error *err)
+				  const struct control_peer *peer, struct control_error *err)
 {
 	(void)peer;
 	return fake_set_state(ctx, req, "active", err);
 }
 
 static inline json_t *fake_remove(void *ctx, const struct control_request *req,
-			   const struct control_peer *peer, struct control_error *err)
+				  const struct control_peer *peer, struct control_error *err)
 {
 	struct fake *f = ctx;
 	json_t *ans = fake_set_state(f, req, "disabled", err);

@@ -23,8 +23,8 @@ static void refused(const char *line, const char *want)
 
 	cr_assert_eq(parse(line, &req, &err), -EINVAL, "accepted: %s", line);
 	cr_assert_eq(err.code, CONTROL_BAD_REQUEST, "%s", line);
-	cr_assert_not_null(strstr(err.msg, want), "%s: message \"%s\" lacks \"%s\"", line,
-			   err.msg, want);
+	cr_assert_not_null(strstr(err.msg, want), "%s: message \"%s\" lacks \"%s\"", line, err.msg,
+			   want);
 }
 
 Test(control, every_command)
@@ -33,13 +33,13 @@ Test(control, every_command)
 		const char *line;
 		enum control_cmd cmd;
 	} ok[] = {
-		{ "{\"cmd\":\"status\"}", CONTROL_CMD_STATUS },
-		{ "{\"cmd\":\"device.list\"}", CONTROL_CMD_DEVICE_LIST },
-		{ "{\"cmd\":\"device.show\",\"name\":\"an12345678\"}", CONTROL_CMD_DEVICE_SHOW },
-		{ "{\"cmd\":\"device.disable\",\"name\":\"a\"}", CONTROL_CMD_DEVICE_DISABLE },
-		{ "{\"cmd\":\"device.enable\",\"name\":\"0-\"}", CONTROL_CMD_DEVICE_ENABLE },
-		{ "{\"cmd\":\"device.remove\",\"name\":\"a-b\"}", CONTROL_CMD_DEVICE_REMOVE },
-		{ " {\"cmd\": \"watch\"} \r", CONTROL_CMD_WATCH },
+		{"{\"cmd\":\"status\"}", CONTROL_CMD_STATUS},
+		{"{\"cmd\":\"device.list\"}", CONTROL_CMD_DEVICE_LIST},
+		{"{\"cmd\":\"device.show\",\"name\":\"an12345678\"}", CONTROL_CMD_DEVICE_SHOW},
+		{"{\"cmd\":\"device.disable\",\"name\":\"a\"}", CONTROL_CMD_DEVICE_DISABLE},
+		{"{\"cmd\":\"device.enable\",\"name\":\"0-\"}", CONTROL_CMD_DEVICE_ENABLE},
+		{"{\"cmd\":\"device.remove\",\"name\":\"a-b\"}", CONTROL_CMD_DEVICE_REMOVE},
+		{" {\"cmd\": \"watch\"} \r", CONTROL_CMD_WATCH},
 	};
 	struct control_request req;
 	struct control_error err;
@@ -55,9 +55,9 @@ Test(control, device_add)
 	struct control_request req;
 	struct control_error err;
 
-	cr_assert_eq(parse("{\"cmd\":\"device.add\",\"name\":\"an1\",\"key\":\"" KEY "\"}", &req,
-			   &err),
-		     0, "%s", err.msg);
+	cr_assert_eq(
+		parse("{\"cmd\":\"device.add\",\"name\":\"an1\",\"key\":\"" KEY "\"}", &req, &err),
+		0, "%s", err.msg);
 	cr_assert_str_eq(req.name, "an1");
 	cr_assert_str_eq(req.key, KEY);
 	cr_assert_not(req.token);
@@ -113,7 +113,8 @@ Test(control, wrong_types)
 	refused("{\"cmd\":null}", "\"cmd\" must be a string");
 	refused("{\"cmd\":\"device.show\",\"name\":5}", "\"name\" must be a string");
 	refused("{\"cmd\":\"device.show\",\"name\":[\"a\"]}", "\"name\" must be a string");
-	refused("{\"cmd\":\"device.add\",\"name\":\"a\",\"token\":false}", "\"token\" must be true");
+	refused("{\"cmd\":\"device.add\",\"name\":\"a\",\"token\":false}",
+		"\"token\" must be true");
 	refused("{\"cmd\":\"device.add\",\"name\":\"a\",\"token\":1}", "\"token\" must be true");
 	refused("{\"cmd\":\"device.add\",\"name\":\"a\",\"token\":true,\"ttl\":\"1h\"}",
 		"\"ttl\" must be an integer");
@@ -168,10 +169,12 @@ Test(control, add_shape_and_ttl)
 		"not both");
 	refused("{\"cmd\":\"device.add\",\"name\":\"a\",\"key\":\"" KEY "\",\"ttl\":60}",
 		"\"ttl\" goes with \"token\"");
-	refused("{\"cmd\":\"device.add\",\"name\":\"a\",\"token\":true,\"ttl\":59}", "out of range");
+	refused("{\"cmd\":\"device.add\",\"name\":\"a\",\"token\":true,\"ttl\":59}",
+		"out of range");
 	refused("{\"cmd\":\"device.add\",\"name\":\"a\",\"token\":true,\"ttl\":2592001}",
 		"out of range");
-	refused("{\"cmd\":\"device.add\",\"name\":\"a\",\"token\":true,\"ttl\":-1}", "out of range");
+	refused("{\"cmd\":\"device.add\",\"name\":\"a\",\"token\":true,\"ttl\":-1}",
+		"out of range");
 	refused("{\"cmd\":\"device.add\",\"name\":\"a\",\"token\":true,"
 		"\"ttl\":99999999999999999999999}",
 		"invalid JSON");
@@ -210,11 +213,11 @@ Test(control, codes_round_trip)
 Test(control, request_json_round_trip)
 {
 	struct control_request in[] = {
-		{ .cmd = CONTROL_CMD_STATUS },
-		{ .cmd = CONTROL_CMD_DEVICE_SHOW, .name = "an1" },
-		{ .cmd = CONTROL_CMD_DEVICE_ADD, .name = "an1", .key = KEY },
-		{ .cmd = CONTROL_CMD_DEVICE_ADD, .name = "an1", .token = true, .ttl = 600 },
-		{ .cmd = CONTROL_CMD_WATCH },
+		{.cmd = CONTROL_CMD_STATUS},
+		{.cmd = CONTROL_CMD_DEVICE_SHOW, .name = "an1"},
+		{.cmd = CONTROL_CMD_DEVICE_ADD, .name = "an1", .key = KEY},
+		{.cmd = CONTROL_CMD_DEVICE_ADD, .name = "an1", .token = true, .ttl = 600},
+		{.cmd = CONTROL_CMD_WATCH},
 	};
 
 	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {

@@ -33,7 +33,7 @@ static uint64_t ms_now(void)
 /* A listening socket that we drive by hand (the server's stand-in). */
 static int raw_listen(const char *name, char *path, size_t size)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	snprintf(path, size, "%s/%s", f.dir, name);
@@ -47,7 +47,7 @@ Test(control_client, round_trip)
 {
 	struct control_client c;
 	struct control_error err;
-	struct control_request req = { .cmd = CONTROL_CMD_DEVICE_SHOW, .name = "an12345678" };
+	struct control_request req = {.cmd = CONTROL_CMD_DEVICE_SHOW, .name = "an12345678"};
 	json_t *rq = control_request_json(&req), *ans = NULL;
 
 	fake_start(&f);
@@ -73,7 +73,7 @@ Test(control_client, watch_stream)
 {
 	struct control_client c;
 	struct control_error err;
-	struct control_request req = { .cmd = CONTROL_CMD_WATCH };
+	struct control_request req = {.cmd = CONTROL_CMD_WATCH};
 	json_t *rq = control_request_json(&req), *msg = NULL;
 	const char *line;
 	size_t len;
@@ -102,10 +102,13 @@ Test(control_client, missing_and_refused)
 	fd = raw_listen("dead.sock", path, sizeof(path));
 	close(fd);
 	cr_assert_eq(control_client_open(&c, path, 1000), -ECONNREFUSED);
-	cr_assert_eq(control_client_open(&c, "/tmp/" "a-path-far-too-long-for-a-unix-socket-address-"
-					 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-					 1000),
-		     -ENAMETOOLONG);
+	cr_assert_eq(
+		control_client_open(&c,
+				    "/tmp/"
+				    "a-path-far-too-long-for-a-unix-socket-address-"
+				    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				    1000),
+		-ENAMETOOLONG);
 }
 
 /* A server that accepts nothing and answers nothing: the call ends with
@@ -196,7 +199,8 @@ Test(control_client, bad_answer)
 
 	cr_assert_eq(control_client_open(&c, path, 1000), 0);
 	sfd = accept(lfd, NULL, NULL);
-	cr_assert_eq(write(sfd, "{\"event\":\"online\"}\n{\"ok\":false,\"code\":\"busy\"}\n", 47), 47);
+	cr_assert_eq(write(sfd, "{\"event\":\"online\"}\n{\"ok\":false,\"code\":\"busy\"}\n", 47),
+		     47);
 	cr_assert_eq(control_client_call(&c, rq, 1000, &ans, &err), -EBADMSG);
 	cr_assert_eq(control_client_call(&c, rq, 1000, &ans, &err), -EREMOTEIO);
 	cr_assert_eq(err.code, CONTROL_BUSY);

@@ -52,8 +52,8 @@ static void pump(int ms)
 
 static struct tc tc_open(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct tc c = { .fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct tc c = {.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
 
 	cr_assert_geq(c.fd, 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
@@ -185,9 +185,9 @@ Test(control_server, status)
 	json_t *ans = call(&c, "{\"cmd\":\"status\"}");
 
 	expect_ok(ans);
-	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(ans, "status"),
-							   "listen")),
-			 "0.0.0.0:51900");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(json_object_get(ans, "status"), "listen")),
+		"0.0.0.0:51900");
 	json_decref(ans);
 	tc_close(&c);
 }
@@ -204,9 +204,9 @@ Test(control_server, every_command)
 
 	ans = call(&c, "{\"cmd\":\"device.show\",\"name\":\"an12345678\"}");
 	expect_ok(ans);
-	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(ans, "device"),
-							   "state")),
-			 "active");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(json_object_get(ans, "device"), "state")),
+		"active");
 	json_decref(ans);
 
 	ans = call(&c, "{\"cmd\":\"device.show\",\"name\":\"nope\"}");
@@ -229,9 +229,9 @@ Test(control_server, every_command)
 
 	ans = call(&c, "{\"cmd\":\"device.disable\",\"name\":\"b1\"}");
 	expect_ok(ans);
-	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(ans, "device"),
-							   "state")),
-			 "disabled");
+	cr_assert_str_eq(
+		json_string_value(json_object_get(json_object_get(ans, "device"), "state")),
+		"disabled");
 	json_decref(ans);
 	ans = call(&c, "{\"cmd\":\"device.enable\",\"name\":\"b1\"}");
 	expect_ok(ans);
@@ -251,15 +251,16 @@ Test(control_server, bad_requests_keep_the_connection)
 	static const struct {
 		const char *line, *text;
 	} bad[] = {
-		{ "{\"cmd\":", "invalid JSON" },
-		{ "not json", "invalid JSON" },
-		{ "{\"cmd\":\"reboot\"}", "unknown command \"reboot\"" },
-		{ "{\"cmd\":\"status\",\"verbose\":true}", "unknown member \"verbose\"" },
-		{ "{\"cmd\":\"device.show\",\"name\":42}", "\"name\" must be a string" },
-		{ "{\"cmd\":\"device.show\",\"name\":\"BAD\"}", "invalid device name \"BAD\"" },
-		{ "{\"cmd\":\"device.add\",\"name\":\"a\",\"key\":\"short\"}", "invalid public key" },
-		{ "{\"cmd\":\"device.add\",\"name\":\"a\",\"token\":true,\"ttl\":1}", "out of range" },
-		{ "", "invalid JSON" },
+		{"{\"cmd\":", "invalid JSON"},
+		{"not json", "invalid JSON"},
+		{"{\"cmd\":\"reboot\"}", "unknown command \"reboot\""},
+		{"{\"cmd\":\"status\",\"verbose\":true}", "unknown member \"verbose\""},
+		{"{\"cmd\":\"device.show\",\"name\":42}", "\"name\" must be a string"},
+		{"{\"cmd\":\"device.show\",\"name\":\"BAD\"}", "invalid device name \"BAD\""},
+		{"{\"cmd\":\"device.add\",\"name\":\"a\",\"key\":\"short\"}", "invalid public key"},
+		{"{\"cmd\":\"device.add\",\"name\":\"a\",\"token\":true,\"ttl\":1}",
+		 "out of range"},
+		{"", "invalid JSON"},
 	};
 	struct tc c = tc_open(f.rw_path);
 	json_t *ans;
@@ -424,14 +425,13 @@ Test(control_server, socket_mode_and_files)
 Test(control_server, stale_live_and_foreign_files)
 {
 	struct control_server *other = control_server_create(&f.loop, &fake_ops, &f);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char stale[100], plain[100];
 	int fd;
 
 	cr_assert_not_null(other);
 	/* a live server answers on the path: refuse */
-	cr_assert_eq(control_server_listen(other, f.rw_path, 0660, (gid_t)-1, false),
-		     -EADDRINUSE);
+	cr_assert_eq(control_server_listen(other, f.rw_path, 0660, (gid_t)-1, false), -EADDRINUSE);
 	/* a socket file nobody listens on: replace it */
 	snprintf(stale, sizeof(stale), "%s/stale.sock", f.dir);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", stale);

@@ -16,7 +16,7 @@
 #define KEY "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
 /* RFC 7748 6.1, Alice */
 #define RFC_PRIV "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo="
-#define RFC_PUB "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo="
+#define RFC_PUB	 "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo="
 
 static struct fake f;
 
@@ -68,7 +68,7 @@ static void drain(int fd, char *buf, size_t size, size_t *len, bool *open)
 /* Run tetherctl with argv (NULL-terminated), stdin from in. */
 static void run(struct run *r, const char *in, const char *const *args)
 {
-	const char *argv[32] = { "tetherctl" };
+	const char *argv[32] = {"tetherctl"};
 	int pin[2], pout[2], perr[2], status;
 	size_t olen = 0, elen = 0;
 	bool oo = true, eo = true;
@@ -101,8 +101,8 @@ static void run(struct run *r, const char *in, const char *const *args)
 		cr_assert_eq(write(pin[1], in, strlen(in)), (ssize_t)strlen(in));
 	close(pin[1]);
 	while (oo || eo) {
-		struct pollfd p[2] = { { oo ? pout[0] : -1, POLLIN, 0 },
-				       { eo ? perr[0] : -1, POLLIN, 0 } };
+		struct pollfd p[2] = {{oo ? pout[0] : -1, POLLIN, 0},
+				      {eo ? perr[0] : -1, POLLIN, 0}};
 
 		cr_assert_gt(poll(p, 2, 10000), 0, "tetherctl hangs");
 		if (p[0].revents)
@@ -117,12 +117,12 @@ static void run(struct run *r, const char *in, const char *const *args)
 	r->code = WEXITSTATUS(status);
 }
 
-#define RUN(r, ...) run(r, NULL, (const char *const[]){ __VA_ARGS__, NULL })
+#define RUN(r, ...) run(r, NULL, (const char *const[]){__VA_ARGS__, NULL})
 
 static void expect(const struct run *r, int code, const char *out, const char *err)
 {
-	cr_assert_eq(r->code, code, "exit %d, not %d; stdout: %s stderr: %s", r->code, code,
-		     r->out, r->err);
+	cr_assert_eq(r->code, code, "exit %d, not %d; stdout: %s stderr: %s", r->code, code, r->out,
+		     r->err);
 	if (out)
 		cr_assert_not_null(strstr(r->out, out), "stdout lacks \"%s\": %s", out, r->out);
 	if (err)
@@ -141,42 +141,42 @@ static json_t *out_json(const struct run *r)
 Test(tetherctl, usage_errors_exit_2)
 {
 	static const char *const cases[][8] = {
-		{ "frob" },
-		{ "-x", "status" },
-		{ "-s" },
-		{ "device" },
-		{ "device", "frob" },
-		{ "device", "add" },
-		{ "device", "add", "a" },
-		{ "device", "add", "Bad", "--key", KEY },
-		{ "device", "add", "a", "--key", KEY, "--token" },
-		{ "device", "add", "a", "--key", "short" },
-		{ "device", "add", "a", "--key" },
-		{ "device", "add", "a", "--token", "--ttl", "5x" },
-		{ "device", "add", "a", "--token", "--ttl", "1h30m" },
-		{ "device", "add", "a", "--token", "--ttl", "h" },
-		{ "device", "add", "a", "--token", "--ttl", "10s" },
-		{ "device", "add", "a", "--token", "--ttl", "31d" },
-		{ "device", "add", "a", "--token", "--ttl", "99999999999999999999d" },
-		{ "device", "add", "a", "--key", KEY, "--ttl", "1h" },
-		{ "device", "add", "a", "--token", "--token" },
-		{ "device", "show" },
-		{ "device", "show", "a", "b" },
-		{ "device", "show", "a b" },
-		{ "device", "disable" },
-		{ "device", "remove", "-x" },
-		{ "device", "list", "--json=1" },
-		{ "status", "--bogus" },
-		{ "status", "extra" },
-		{ "genkey", "extra" },
-		{ "pubkey", "--json" },
+		{"frob"},
+		{"-x", "status"},
+		{"-s"},
+		{"device"},
+		{"device", "frob"},
+		{"device", "add"},
+		{"device", "add", "a"},
+		{"device", "add", "Bad", "--key", KEY},
+		{"device", "add", "a", "--key", KEY, "--token"},
+		{"device", "add", "a", "--key", "short"},
+		{"device", "add", "a", "--key"},
+		{"device", "add", "a", "--token", "--ttl", "5x"},
+		{"device", "add", "a", "--token", "--ttl", "1h30m"},
+		{"device", "add", "a", "--token", "--ttl", "h"},
+		{"device", "add", "a", "--token", "--ttl", "10s"},
+		{"device", "add", "a", "--token", "--ttl", "31d"},
+		{"device", "add", "a", "--token", "--ttl", "99999999999999999999d"},
+		{"device", "add", "a", "--key", KEY, "--ttl", "1h"},
+		{"device", "add", "a", "--token", "--token"},
+		{"device", "show"},
+		{"device", "show", "a", "b"},
+		{"device", "show", "a b"},
+		{"device", "disable"},
+		{"device", "remove", "-x"},
+		{"device", "list", "--json=1"},
+		{"status", "--bogus"},
+		{"status", "extra"},
+		{"genkey", "extra"},
+		{"pubkey", "--json"},
 	};
 	struct run r;
 
 	RUN(&r, "-s", f.rw_path);
 	expect(&r, 2, NULL, "needs a command");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *argv[12] = { "-s", f.rw_path };
+		const char *argv[12] = {"-s", f.rw_path};
 
 		for (int j = 0; j < 8 && cases[i][j]; j++)
 			argv[2 + j] = cases[i][j];
@@ -209,14 +209,20 @@ Test(tetherctl, messages_name_the_problem)
 Test(tetherctl, help_exits_0)
 {
 	static const char *const cases[][4] = {
-		{ "--help" },	       { "-h" },		  { "help" },
-		{ "device", "--help" }, { "device", "add", "--help" }, { "device", "list", "-h" },
-		{ "status", "--help" }, { "genkey", "--help" },	  { "pubkey", "-h" },
+		{"--help"},
+		{"-h"},
+		{"help"},
+		{"device", "--help"},
+		{"device", "add", "--help"},
+		{"device", "list", "-h"},
+		{"status", "--help"},
+		{"genkey", "--help"},
+		{"pubkey", "-h"},
 	};
 	struct run r;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *argv[6] = { NULL };
+		const char *argv[6] = {NULL};
 
 		for (int j = 0; j < 4 && cases[i][j]; j++)
 			argv[j] = cases[i][j];
@@ -235,7 +241,8 @@ Test(tetherctl, no_socket_exits_1)
 
 	snprintf(path, sizeof(path), "%s/missing.sock", f.dir);
 	snprintf(want, sizeof(want),
-		 "tetherctl: cannot connect to %s: No such file or directory (is tetherd running?)\n",
+		 "tetherctl: cannot connect to %s: No such file or directory (is tetherd "
+		 "running?)\n",
 		 path);
 	RUN(&r, "-s", path, "status");
 	cr_assert_eq(r.code, 1);
@@ -271,8 +278,10 @@ Test(tetherctl, device_list_and_show)
 	RUN(&r, "-s", f.rw_path, "device", "list");
 	expect(&r, 0, NULL, NULL);
 	cr_assert(!strncmp(r.out,
-			   "NAME        STATE   ADDRESS     ONLINE  ENDPOINT  LAST-HANDSHAKE        RX   TX\n"
-			   "an12345678  active  100.64.0.2  no      -         -               1.50 KiB  0 B\n",
+			   "NAME        STATE   ADDRESS     ONLINE  ENDPOINT  LAST-HANDSHAKE       "
+			   " RX   TX\n"
+			   "an12345678  active  100.64.0.2  no      -         -               1.50 "
+			   "KiB  0 B\n",
 			   200),
 		  "%s", r.out);
 	RUN(&r, "-s", f.rw_path, "device", "list", "--json");
@@ -364,29 +373,30 @@ Test(tetherctl, genkey_and_pubkey)
 	cr_assert_eq(strlen(r.out), 45);
 	cr_assert_eq(r.out[44], '\n');
 	memcpy(key, r.out, 46);
-	run(&p, key, (const char *const[]){ "pubkey", NULL });
+	run(&p, key, (const char *const[]){"pubkey", NULL});
 	expect(&p, 0, NULL, NULL);
 	cr_assert_eq(strlen(p.out), 45);
 	cr_assert_str_neq(p.out, key);
 
-	run(&p, RFC_PRIV "\n", (const char *const[]){ "pubkey", NULL });
+	run(&p, RFC_PRIV "\n", (const char *const[]){"pubkey", NULL});
 	expect(&p, 0, NULL, NULL);
 	cr_assert_str_eq(p.out, RFC_PUB "\n");
-	run(&p, RFC_PRIV, (const char *const[]){ "pubkey", NULL });
+	run(&p, RFC_PRIV, (const char *const[]){"pubkey", NULL});
 	cr_assert_str_eq(p.out, RFC_PUB "\n");
-	run(&p, RFC_PRIV "\r\n", (const char *const[]){ "pubkey", NULL });
+	run(&p, RFC_PRIV "\r\n", (const char *const[]){"pubkey", NULL});
 	cr_assert_str_eq(p.out, RFC_PUB "\n");
 
-	run(&p, "", (const char *const[]){ "pubkey", NULL });
+	run(&p, "", (const char *const[]){"pubkey", NULL});
 	expect(&p, 1, NULL, "tetherctl: invalid private key on stdin");
-	run(&p, RFC_PRIV "\n\n", (const char *const[]){ "pubkey", NULL });
+	run(&p, RFC_PRIV "\n\n", (const char *const[]){"pubkey", NULL});
 	expect(&p, 1, NULL, "invalid private key");
-	run(&p, " " RFC_PRIV, (const char *const[]){ "pubkey", NULL });
+	run(&p, " " RFC_PRIV, (const char *const[]){"pubkey", NULL});
 	expect(&p, 1, NULL, "invalid private key");
-	run(&p, "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCp=", (const char *const[]){ "pubkey", NULL });
+	run(&p,
+	    "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCp=", (const char *const[]){"pubkey", NULL});
 	expect(&p, 1, NULL, "invalid private key");
 	/* the message never shows the key */
 	cr_assert_null(strstr(p.err, "dwdt"));
-	run(&p, RFC_PRIV RFC_PRIV RFC_PRIV, (const char *const[]){ "pubkey", NULL });
+	run(&p, RFC_PRIV RFC_PRIV RFC_PRIV, (const char *const[]){"pubkey", NULL});
 	expect(&p, 1, NULL, "longer than 44");
 }
