@@ -247,11 +247,6 @@ int nl_link_set_ipv6(const char *ifname, bool on)
 	return ret;
 }
 
-int nl_link_set_ignore_linkdown(const char *ifname, bool on)
-{
-	return write_conf("ipv4", ifname, "ignore_routes_with_linkdown", on);
-}
-
 int nl_link_del(struct nl_sock *nl, int ifindex)
 {
 	if (ifindex <= 0)

@@ -62,17 +62,11 @@ int nl_link_set_addrgen_none(struct nl_sock *nl, int ifindex);
  * all. This is how a link without an IPv6 address should be: measured with
  * 10,000 TUNs (scripts/bench/kernel.sh), address generation mode none
  * alone still leaves a multicast route per link that every link change
- * walks, and up, down and carrier changes cost 2-7 times as much. Not a
- * netlink request: it takes effect at once, even inside a batch. To give a
- * link an IPv6 address, set ADDRGEN_NONE first, then turn IPv6 on. 0 also
- * if the kernel has no IPv6. */
+ * walks: up costs 1.5-2 times as much, up again 4-5 times, carrier loss
+ * 4-7 times. Not a netlink request: it takes effect at once, even inside a
+ * batch. To give a link an IPv6 address, set ADDRGEN_NONE first, then turn
+ * IPv6 on. 0 also if the kernel has no IPv6. */
 int nl_link_set_ipv6(const char *ifname, bool on);
-
-/* net.ipv4.conf.<ifname>.ignore_routes_with_linkdown: on, a route through
- * the link is skipped while its carrier is off (see nl_tun_set_carrier()),
- * so lookups fall through to a less specific route such as an unreachable
- * route over the pool. Like nl_link_set_ipv6(), at once, not batched. */
-int nl_link_set_ignore_linkdown(const char *ifname, bool on);
 
 /* Deletes the link `ifindex`: -ENODEV if there is none. Each deletion
  * waits for the kernel's RCU grace periods (~20 ms); delete many at once

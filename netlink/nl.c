@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <linux/netlink.h>
@@ -304,9 +306,18 @@ void nl_sock_free(struct nl_sock *nl)
 	free(nl);
 }
 
-int nl_sock_fd(const struct nl_sock *nl)
+/* Any socket of the namespace answers SIOCGIFINDEX, netlink ones too. */
+int nl_ifindex(struct nl_sock *nl, const char *ifname, int *ifindex)
 {
-	return mnl_socket_get_fd(nl->mnl);
+	struct ifreq ifr = {0};
+
+	if (!ifname[0] || strnlen(ifname, IFNAMSIZ) >= IFNAMSIZ)
+		return -EINVAL;
+	memcpy(ifr.ifr_name, ifname, strlen(ifname) + 1);
+	if (ioctl(mnl_socket_get_fd(nl->mnl), SIOCGIFINDEX, &ifr) < 0)
+		return -errno;
+	*ifindex = ifr.ifr_ifindex;
+	return 0;
 }
 
 struct nlmsghdr *nl_msg_start(struct nl_sock *nl, uint16_t type, uint16_t flags, size_t hdrlen)

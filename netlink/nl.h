@@ -16,9 +16,9 @@ struct nl_sock;
 struct nl_sock *nl_sock_create(void);
 void nl_sock_free(struct nl_sock *nl);
 
-/* The socket's descriptor, for interface ioctls (SIOCGIFINDEX) that any
- * socket of the namespace answers. */
-int nl_sock_fd(const struct nl_sock *nl);
+/* The index of the link called `ifname` in the socket's namespace, by
+ * SIOCGIFINDEX on the socket (no netlink round trip): -ENODEV if none. */
+int nl_ifindex(struct nl_sock *nl, const char *ifname, int *ifindex);
 
 enum nl_limits {
 	NL_MSG_ROOM = 1024, /* attribute room nl_msg_start() guarantees */

@@ -32,19 +32,6 @@ out:
 	return ret;
 }
 
-/* Any socket of the namespace answers SIOCGIFINDEX; the netlink one saves
- * opening another. */
-static int ifindex_of(struct nl_sock *nl, const char *ifname, int *ifindex)
-{
-	struct ifreq ifr = {0};
-
-	memcpy(ifr.ifr_name, ifname, strlen(ifname) + 1);
-	if (ioctl(nl_sock_fd(nl), SIOCGIFINDEX, &ifr) < 0)
-		return -errno;
-	*ifindex = ifr.ifr_ifindex;
-	return 0;
-}
-
 static int set_persist(struct nl_tun *tun, unsigned int flags)
 {
 	if (tun->created && !(flags & NL_TUN_PERSIST))
@@ -67,7 +54,7 @@ int nl_tun_open(struct nl_sock *nl, const char *device, unsigned int flags, stru
 	ret = attach(tun->ifname, IFF_TUN_EXCL, &tun->fd);
 	if (ret == 0) {
 		tun->created = true;
-		ret = ifindex_of(nl, tun->ifname, &tun->ifindex);
+		ret = nl_ifindex(nl, tun->ifname, &tun->ifindex);
 		if (ret)
 			goto out;
 		/* Not yet persistent: if this fails, closing the fd removes
@@ -117,7 +104,7 @@ int nl_tun_open_name(struct nl_sock *nl, const char *ifname, unsigned int flags,
 		ret = attach(tun->ifname, 0, &tun->fd);
 	if (ret)
 		goto out;
-	ret = ifindex_of(nl, tun->ifname, &tun->ifindex);
+	ret = nl_ifindex(nl, tun->ifname, &tun->ifindex);
 	if (ret)
 		goto out;
 	ret = set_persist(tun, flags);
@@ -125,15 +112,6 @@ out:
 	if (ret)
 		nl_tun_close(tun);
 	return ret;
-}
-
-int nl_tun_set_carrier(const struct nl_tun *tun, bool on)
-{
-	int carrier = on;
-
-	if (ioctl(tun->fd, TUNSETCARRIER, &carrier) < 0)
-		return -errno;
-	return 0;
 }
 
 void nl_tun_close(struct nl_tun *tun)

@@ -28,21 +28,15 @@ struct nl_tun {
  * see it persist. An existing one is reattached only if it is a TUN whose
  * alias is `device`; otherwise -EEXIST (two device names that give one
  * interface name, or a foreign interface). -EINVAL for a name that is not
- * a device name, -EBUSY if another fd holds the TUN. */
+ * a device name, -EBUSY if another fd holds the TUN. Inside a batch the
+ * alias request is queued like any other: its failure shows at
+ * nl_batch_end(), and the new TUN stays (persistent) without its alias. */
 int nl_tun_open(struct nl_sock *nl, const char *device, unsigned int flags, struct nl_tun *tun);
 
 /* Opens, creating or reattaching, the TUN called `ifname`, alias untouched:
  * the agent's side. */
 int nl_tun_open_name(struct nl_sock *nl, const char *ifname, unsigned int flags,
 		     struct nl_tun *tun);
-
-/* Carrier on or off (TUNSETCARRIER), an ioctl rather than a netlink
- * request: off, the link stays up but its routes turn "linkdown". With
- * net.ipv4.conf.<ifname>.ignore_routes_with_linkdown = 1 such a route is
- * skipped, so a connect to the device meets the pool's unreachable route
- * at once; unlike link down, nothing walks the whole routing table, which
- * keeps the cost per device flat (scripts/bench/kernel.sh, -o carrier). */
-int nl_tun_set_carrier(const struct nl_tun *tun, bool on);
 
 /* Closes the fd: the interface goes with it unless it is persistent. Then
  * only nl_link_del() or nl_link_del_group() removes it. */

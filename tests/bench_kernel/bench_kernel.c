@@ -25,12 +25,6 @@ enum bench_ipv6 {
 	IPV6_ON,      /* left to the kernel: link-local, DAD, RS */
 };
 
-/* What "offline" is. */
-enum bench_offline {
-	OFFLINE_DOWN,	 /* link down (DESIGN.md) */
-	OFFLINE_CARRIER, /* link up, carrier off, ignore_routes_with_linkdown */
-};
-
 /* Where the gateway's tunnel address lives. */
 enum bench_addr {
 	ADDR_P2P, /* on every TUN: <gateway> peer <device>/32 (DESIGN.md) */
@@ -41,7 +35,6 @@ struct bench {
 	size_t n;
 	enum bench_ipv6 ipv6;
 	enum bench_addr addr;
-	enum bench_offline offline;
 	bool batch;
 	uint32_t group;
 	struct nl_sock *nl;
@@ -107,8 +100,6 @@ static void device_addr(size_t i, struct nl_addr *a)
 
 static int device_down(struct bench *b, size_t i)
 {
-	if (b->offline == OFFLINE_CARRIER)
-		return nl_tun_set_carrier(&b->tuns[i], false);
 	return nl_link_set_down(b->nl, b->tuns[i].ifindex);
 }
 
@@ -120,8 +111,6 @@ static int device_reup(struct bench *b, size_t i)
 	struct nl_addr addr;
 	int ret;
 
-	if (b->offline == OFFLINE_CARRIER)
-		return nl_tun_set_carrier(&b->tuns[i], true);
 	ret = nl_link_set_up(b->nl, b->tuns[i].ifindex);
 	if (ret || b->addr == ADDR_P2P)
 		goto out;
@@ -168,12 +157,6 @@ static int device_up(struct bench *b, size_t i)
 	ret = hook_policy_up(tun, &addr);
 	if (ret)
 		goto out;
-	if (b->offline == OFFLINE_CARRIER) {
-		ret = nl_link_set_ignore_linkdown(tun->ifname, true);
-		if (!ret)
-			ret = nl_link_set_up(b->nl, tun->ifindex);
-		goto out;
-	}
 	ret = device_reup(b, i);
 out:
 	return ret;
@@ -251,13 +234,11 @@ static int raise_nofile(size_t n)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench_kernel -n N [-6 sysctl|genmode|on] [-a p2p|lo] [-o "
-			"down|carrier] [-s]\n"
-			"                    [-g GROUP]\n"
-			"  -6  how IPv6 is turned off (default sysctl)\n"
-			"  -a  gateway address on each TUN (p2p, default) or once on lo\n"
-			"  -o  offline is link down (default) or carrier off, link up\n"
-			"  -s  one request at a time instead of batches\n");
+	fprintf(stderr,
+		"usage: bench_kernel -n N [-6 sysctl|genmode|on] [-a p2p|lo] [-s] [-g GROUP]\n"
+		"  -6  how IPv6 is turned off (default sysctl)\n"
+		"  -a  gateway address on each TUN (p2p, default) or once on lo\n"
+		"  -s  one request at a time instead of batches\n");
 	exit(2);
 }
 
@@ -269,7 +250,7 @@ int main(int argc, char **argv)
 	double up, down, reup, dump, closing, teardown, t0, marks[11] = {0};
 	int c, ret = 1;
 
-	while ((c = getopt(argc, argv, "n:6:a:o:sg:")) != -1) {
+	while ((c = getopt(argc, argv, "n:6:a:sg:")) != -1) {
 		switch (c) {
 		case 'n':
 			b.n = strtoul(optarg, NULL, 10);
@@ -289,14 +270,6 @@ int main(int argc, char **argv)
 				b.addr = ADDR_P2P;
 			else if (!strcmp(optarg, "lo"))
 				b.addr = ADDR_LO;
-			else
-				usage();
-			break;
-		case 'o':
-			if (!strcmp(optarg, "down"))
-				b.offline = OFFLINE_DOWN;
-			else if (!strcmp(optarg, "carrier"))
-				b.offline = OFFLINE_CARRIER;
 			else
 				usage();
 			break;
@@ -361,7 +334,7 @@ int main(int argc, char **argv)
 	if (b.addr == ADDR_LO && gateway_on_lo(b.nl, false))
 		goto out;
 
-	printf("n=%zu ipv6=%s addr=%s offline=%s %s up_ms_per_dev=%.4f "
+	printf("n=%zu ipv6=%s addr=%s %s up_ms_per_dev=%.4f "
 	       "last_tenth_up_ms_per_dev=%.4f "
 	       "down_ms_per_dev=%.4f reup_ms_per_dev=%.4f list_ms=%.1f close_ms=%.1f "
 	       "group_delete_ms=%.1f slab_percpu_vmalloc_kb_per_dev=%.2f memfree_kb_per_dev=%.2f\n",
@@ -369,8 +342,7 @@ int main(int argc, char **argv)
 	       b.ipv6 == IPV6_GENMODE  ? "genmode"
 	       : b.ipv6 == IPV6_SYSCTL ? "sysctl"
 				       : "on",
-	       b.addr == ADDR_P2P ? "p2p" : "lo", b.offline == OFFLINE_DOWN ? "down" : "carrier",
-	       b.batch ? "batch" : "single", up / (double)b.n,
+	       b.addr == ADDR_P2P ? "p2p" : "lo", b.batch ? "batch" : "single", up / (double)b.n,
 	       (marks[10] - marks[9]) / (double)(b.n >= 10 ? b.n / 10 : 1), down / (double)b.n,
 	       reup / (double)b.n, dump, closing, teardown,
 	       (double)((m1.slab_kb + m1.percpu_kb + m1.vmalloc_kb) -
