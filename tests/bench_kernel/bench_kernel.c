@@ -18,6 +18,7 @@
 #include "netlink/nl.h"
 #include "netlink/route.h"
 #include "netlink/tun.h"
+#include "policy/policy.h"
 
 enum bench_ipv6 {
 	IPV6_SYSCTL,  /* nl_link_set_ipv6(off): disable_ipv6 = 1, what tetherd does */
@@ -39,7 +40,16 @@ struct bench {
 	uint32_t group;
 	struct nl_sock *nl;
 	struct nl_tun *tuns;
+	/* nftables: set elements go in one transaction per POLICY_BATCH
+	 * devices, as tetherd adds the devices of one event-loop turn */
+	struct policy_nft *nft;
+	struct policy policy;
+	char (*names)[16];
+	struct policy_device pending[256];
+	size_t npending;
 };
+
+enum { POLICY_BATCH = 256 };
 
 struct meminfo {
 	long free_kb, slab_kb, percpu_kb, vmalloc_kb;
@@ -76,15 +86,30 @@ static int read_meminfo(struct meminfo *m)
 	return 0;
 }
 
-/* HOOK(policy): the nftables part of "up" -- the device's set elements
- * (anti-spoofing `ifname . ipv4_addr`, access) -- goes here, inside the
- * timed loop, so that the figure stays "per device up". The lead wires it
- * to policy/'s element API. */
-static int hook_policy_up(const struct nl_tun *tun, const struct nl_addr *addr)
+static int policy_flush(struct bench *b)
 {
-	(void)tun;
-	(void)addr;
-	return 0;
+	struct policy_error err;
+	int ret = 0;
+
+	if (b->npending)
+		ret = policy_devices_add(b->nft, &b->policy, b->pending, b->npending, &err);
+	if (ret)
+		fprintf(stderr, "bench_kernel: set elements: %s\n", err.message);
+	b->npending = 0;
+	return ret;
+}
+
+/* The nftables part of "up": the device's anti-spoofing element
+ * (`ifname . ipv4_addr`) and its access-rule elements. */
+static int policy_up(struct bench *b, size_t i, const struct nl_addr *addr)
+{
+	struct policy_device *d = &b->pending[b->npending++];
+
+	d->name = b->names[i];
+	d->ifname = b->tuns[i].ifname;
+	d->addr4 = addr->peer.v4;
+	d->has_addr6 = false;
+	return b->npending == POLICY_BATCH ? policy_flush(b) : 0;
 }
 
 static void device_addr(size_t i, struct nl_addr *a)
@@ -131,11 +156,10 @@ static int device_up(struct bench *b, size_t i)
 	};
 	struct nl_tun *tun = &b->tuns[i];
 	struct nl_addr addr;
-	char name[32];
 	int ret;
 
-	snprintf(name, sizeof(name), "bench%zu", i);
-	ret = nl_tun_open(b->nl, name, NL_TUN_PERSIST, tun);
+	snprintf(b->names[i], sizeof(b->names[i]), "bench%zu", i);
+	ret = nl_tun_open(b->nl, b->names[i], NL_TUN_PERSIST, tun);
 	if (ret)
 		goto out;
 	if (b->ipv6 == IPV6_GENMODE)
@@ -154,7 +178,7 @@ static int device_up(struct bench *b, size_t i)
 		if (ret)
 			goto out;
 	}
-	ret = hook_policy_up(tun, &addr);
+	ret = policy_up(b, i, &addr);
 	if (ret)
 		goto out;
 	ret = device_reup(b, i);
@@ -247,6 +271,7 @@ int main(int argc, char **argv)
 	struct bench b = {.ipv6 = IPV6_SYSCTL, .addr = ADDR_P2P, .batch = true, .group = 4242};
 	struct meminfo m0, m1;
 	struct nl_link_list list = {0};
+	struct policy_error perr;
 	double up, down, reup, dump, closing, teardown, t0, marks[11] = {0};
 	int c, ret = 1;
 
@@ -298,9 +323,30 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < b.n; i++)
 		b.tuns[i].fd = -1;
 
+	b.names = calloc(b.n, sizeof(*b.names));
+	b.nft = policy_nft_create();
+	if (!b.names || !b.nft) {
+		perror("bench_kernel");
+		goto out;
+	}
+	policy_init(&b.policy);
+	b.policy.proxy_uid = 65534;
+	b.policy.gateway4.s_addr = inet_addr("100.64.0.1");
+	b.policy.max_devices = (uint32_t)b.n + 16;
+	if (policy_apply(b.nft, &b.policy, NULL, 0, &perr)) {
+		fprintf(stderr, "bench_kernel: ruleset: %s\n", perr.message);
+		goto out;
+	}
+
 	if (b.addr == ADDR_LO && gateway_on_lo(b.nl, true))
 		goto out;
-	if (read_meminfo(&m0) || run(&b, "up", device_up, &up, marks) || read_meminfo(&m1))
+	if (read_meminfo(&m0) || run(&b, "up", device_up, &up, marks))
+		goto out;
+	t0 = now_ms();
+	if (policy_flush(&b))
+		goto out;
+	up += now_ms() - t0;
+	if (read_meminfo(&m1))
 		goto out;
 	t0 = now_ms();
 	if (nl_link_list(b.nl, "tt-", &list) || list.count != b.n) {
@@ -357,6 +403,11 @@ out:
 			nl_tun_close(&b.tuns[i]);
 	}
 	free(b.tuns);
+	free(b.names);
+	if (b.nft) {
+		policy_remove(b.nft, &perr);
+		policy_nft_free(b.nft);
+	}
 	nl_sock_free(b.nl);
 	return ret;
 }
