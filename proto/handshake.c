@@ -106,7 +106,8 @@ enum proto_reason handshake_initiation_create(struct handshake *hs,
 
 	/* the Noise message is bytes [8, end-32) (3.1) */
 	noise_ik_init(&hs->noise, NOISE_INITIATOR, (const uint8_t *)WIRE_PROLOGUE,
-		      sizeof(WIRE_PROLOGUE) - 1, id->private_key, server->public_key);
+		      sizeof(WIRE_PROLOGUE) - 1, id->private_key, id->public_key,
+		      server->public_key);
 	ret = noise_ik_write_msg1(&hs->noise, ephemeral, plain, plain_len, out + WIRE_INIT_OFF_E);
 	if (ret != PROTO_OK)
 		goto out;
@@ -158,7 +159,7 @@ enum proto_reason handshake_initiation_consume(struct handshake *hs,
 		goto out;
 
 	noise_ik_init(&hs->noise, NOISE_RESPONDER, (const uint8_t *)WIRE_PROLOGUE,
-		      sizeof(WIRE_PROLOGUE) - 1, id->private_key, NULL);
+		      sizeof(WIRE_PROLOGUE) - 1, id->private_key, id->public_key, NULL);
 	ret = noise_ik_read_msg1(&hs->noise, msg + WIRE_INIT_OFF_E,
 				 len - WIRE_INIT_OFF_E - 2 * WIRE_MAC_LEN, plain);
 	if (ret != PROTO_OK)

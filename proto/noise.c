@@ -233,7 +233,8 @@ static enum proto_reason decrypt_and_hash(struct noise_symmetric *sym, const uin
 /* HandshakeState (Noise 5.3) for IK */
 
 void noise_ik_init(struct noise_handshake *hs, enum noise_role role, const uint8_t *prologue,
-		   size_t prologue_len, const uint8_t s_priv[NOISE_DH_LEN], const uint8_t *rs)
+		   size_t prologue_len, const uint8_t s_priv[NOISE_DH_LEN], const uint8_t *s_pub,
+		   const uint8_t *rs)
 {
 	sodium_memzero(hs, sizeof(*hs));
 	hs->role = role;
@@ -244,7 +245,10 @@ void noise_ik_init(struct noise_handshake *hs, enum noise_role role, const uint8
 	mix_hash(&hs->sym, prologue, prologue_len);
 
 	memcpy(hs->s_priv, s_priv, NOISE_DH_LEN);
-	crypto_scalarmult_base(hs->s_pub, hs->s_priv);
+	if (s_pub)
+		memcpy(hs->s_pub, s_pub, NOISE_DH_LEN);
+	else
+		crypto_scalarmult_base(hs->s_pub, hs->s_priv);
 
 	/* <- s: both sides hash the responder's static key */
 	if (role == NOISE_INITIATOR) {

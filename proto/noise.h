@@ -86,9 +86,12 @@ void noise_cipher_clear(struct noise_cipher *cs);
 /* Initialize(IK, role, prologue, s, rs): h = protocol name padded,
  * ck = h, MixHash(prologue), then the pre-message <- s. The initiator
  * passes the responder's static public key as rs; the responder passes
- * NULL and learns rs from message 1. Tether's prologue is WIRE_PROLOGUE. */
+ * NULL and learns rs from message 1. Tether's prologue is WIRE_PROLOGUE.
+ * s_pub is our static public key when the caller has it (it costs a scalar
+ * multiplication per handshake otherwise), or NULL to derive it. */
 void noise_ik_init(struct noise_handshake *hs, enum noise_role role, const uint8_t *prologue,
-		   size_t prologue_len, const uint8_t s_priv[NOISE_DH_LEN], const uint8_t *rs);
+		   size_t prologue_len, const uint8_t s_priv[NOISE_DH_LEN], const uint8_t *s_pub,
+		   const uint8_t *rs);
 
 /* Initiator: -> e, es, s, ss, payload. out receives NOISE_MSG1_OVERHEAD +
  * len bytes. e_priv NULL draws a fresh ephemeral. PROTO_LOW_ORDER when

@@ -48,6 +48,18 @@ static uint64_t max64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Agent: the concentrator spoke (data, or a message 2 of any status), so
+ * it still knows us: the dead-peer clock stops. */
+static void heard(struct timers *t)
+{
+	t->awaiting = false;
+}
+
 void timers_init(struct timers *t, enum timers_role role, uint64_t keepalive)
 {
 	memset(t, 0, sizeof(*t));
@@ -99,6 +111,7 @@ void timers_response_ok(struct timers *t, uint64_t now, uint64_t keepalive)
 	t->cookie_retry = false;
 	t->rekey_requested = false;
 	t->keepalive_pending = true;
+	heard(t);
 	if (keepalive)
 		t->keepalive = keepalive;
 }
@@ -107,6 +120,7 @@ void timers_response_refused(struct timers *t, uint64_t now, uint32_t r)
 {
 	t->inflight = false;
 	t->cookie_retry = false;
+	heard(t);
 	fail(t, now, r);
 }
 
@@ -132,21 +146,54 @@ void timers_rekey_wanted(struct timers *t)
 void timers_data_sent(struct timers *t, uint64_t now)
 {
 	t->last_sent = now;
+	t->sent = true;
 	t->keepalive_pending = false;
+	/* concentrator: whatever we send answers what came before it */
+	t->owes_data = false;
+	t->owes_keepalive = false;
+	/* agent: the dead-peer clock runs from the first unanswered send */
+	if (t->role == TIMERS_AGENT && !t->awaiting) {
+		t->awaiting = true;
+		t->unanswered = now;
+	}
 }
 
 void timers_data_received(struct timers *t, uint64_t now)
 {
 	t->last_received = now;
-	if (t->role == TIMERS_CONCENTRATOR && live(t, now))
-		t->online = true;
+	if (t->role == TIMERS_AGENT) {
+		heard(t);
+		return;
+	}
+	/* data on an expired session revives nothing and is not answered */
+	if (!live(t, now))
+		return;
+	t->online = true;
+	if (!t->owes_data) {
+		t->owes_data = true;
+		t->owed_data = now;
+	}
+}
+
+void timers_keepalive_received(struct timers *t, uint64_t now)
+{
+	timers_data_received(t, now);
+	if (t->role == TIMERS_CONCENTRATOR && live(t, now) && !t->owes_keepalive) {
+		t->owes_keepalive = true;
+		t->owed_keepalive = now;
+	}
+}
+
+void timers_initiation_received(struct timers *t, uint64_t now)
+{
+	t->last_received = now;
 }
 
 void timers_confirmed(struct timers *t, uint64_t now, uint64_t created)
 {
 	t->has_session = true;
 	t->created = created;
-	t->last_received = now;
+	timers_data_received(t, now);
 	t->online = live(t, now);
 }
 
@@ -162,6 +209,20 @@ struct plan {
 	uint64_t offline;
 };
 
+/* Concentrator: when the keepalive rule of timers.h fires (R, P, S). */
+static uint64_t answer(const struct timers *t)
+{
+	uint64_t s_full = t->sent ? t->last_sent + t->keepalive : 0;
+	uint64_t s_half = t->sent ? t->last_sent + t->keepalive / 2 : 0;
+	uint64_t due = TIMERS_NEVER;
+
+	if (t->owes_data)
+		due = max64(t->owed_data, s_full);
+	if (t->owes_keepalive)
+		due = min64(due, max64(t->owed_keepalive, s_half));
+	return due;
+}
+
 static struct plan plan(const struct timers *t, uint64_t now)
 {
 	struct plan p = {TIMERS_NEVER, TIMERS_NEVER, TIMERS_NEVER};
@@ -171,15 +232,28 @@ static struct plan plan(const struct timers *t, uint64_t now)
 
 		if (t->online)
 			p.offline = silent < session_end(t) ? silent : session_end(t);
+		/* only on the confirmed session, and none due after it ends */
+		if (live(t, now)) {
+			uint64_t k = answer(t);
+
+			if (k < session_end(t))
+				p.keepalive = k;
+		}
 		return p;
 	}
 
 	/* a handshake is wanted from the rekey time on (at once with no
-	 * session), and allowed from next_handshake on */
-	if (t->has_session && !t->rekey_requested)
-		p.handshake = max64(t->next_handshake, t->created + WIRE_REKEY_AFTER_TIME);
-	else
+	 * session), or K + REKEY_TIMEOUT after the first send the concentrator
+	 * left unanswered; allowed from next_handshake on */
+	if (t->has_session && !t->rekey_requested) {
+		uint64_t want = t->created + WIRE_REKEY_AFTER_TIME;
+
+		if (t->awaiting)
+			want = min64(want, t->unanswered + t->keepalive + WIRE_REKEY_TIMEOUT);
+		p.handshake = max64(t->next_handshake, want);
+	} else {
 		p.handshake = t->next_handshake;
+	}
 
 	/* keepalives only on a live session, and none due after it ends */
 	if (live(t, now)) {
@@ -220,5 +294,6 @@ bool timers_online(const struct timers *t, uint64_t now)
 {
 	if (t->role == TIMERS_AGENT)
 		return live(t, now);
-	return t->online && timers_next(t, now) != TIMERS_GO_OFFLINE;
+	/* the plan, not timers_next: a keepalive due would hide the offline */
+	return t->online && plan(t, now).offline > now;
 }

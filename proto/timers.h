@@ -35,11 +35,52 @@
  *     session is live. Sending any data message satisfies both.
  *   - A session is live for REJECT_AFTER_TIME from message 2; after that
  *     nothing is sent on it (session_encrypt refuses it as well).
+ *   - Dead peer (a concentrator that restarted has lost our session and
+ *     drops everything on it silently): once a data message was sent
+ *     with nothing authenticated received since (data, or any message 2),
+ *     a message 1 is wanted K + REKEY_TIMEOUT after the first such send
+ *     (K = the keepalive in effect), even though the session is live.
+ *     It is a rekey: retried every REKEY_TIMEOUT, uncounted, while the
+ *     session lives. The concentrator answers any data within K, a
+ *     keepalive within K / 2 (at once when idle; below), so a live one is
+ *     not taken for dead unless RTT and losses eat the REKEY_TIMEOUT
+ *     margin. After a concentrator restart an idle agent is back
+ *     K + REKEY_TIMEOUT to 2 K + REKEY_TIMEOUT later (its next keepalive
+ *     is the first send to go unanswered): 7-9 s at K = 2 s, 30-55 s at
+ *     25 s; one with traffic of its own, about K + REKEY_TIMEOUT.
  *
  * Concentrator: a device goes offline when nothing authenticated arrived
  * for WIRE_OFFLINE_KEEPALIVES x the keepalive in effect, or when its
  * current session is REJECT_AFTER_TIME old; it comes back with the next
  * confirmed session, or with authenticated data on a live one.
+ *
+ * Concentrator keepalive (passive: it only ever answers the agent). Let
+ * S be our last data message sent to the device (never: minus infinity),
+ * R the arrival of the first data message after S, and P that of the
+ * first keepalive after S. A keepalive is due at
+ *
+ *     max(R, S + K)                                if no keepalive came,
+ *     min(max(R, S + K), max(P, S + K / 2))        if one did,
+ *
+ * provided the confirmed session (timers_confirmed) is live then; any
+ * data message we send clears R and P. So:
+ *   - an agent keepalive - sent after K of the agent's silence, or to
+ *     confirm a session - is answered at once unless we sent something in
+ *     the last K / 2 (then at S + K / 2): an idle agent hears back within
+ *     a round trip, and one lost keepalive never costs it a handshake;
+ *   - other data is answered within K, and not at all when we send
+ *     traffic of our own meanwhile;
+ *   - two of our keepalives are at least K / 2 apart, and one comes sooner
+ *     than K after our previous send only to answer an agent keepalive,
+ *     which an honest agent sends at most once per K of its own silence:
+ *     about one per K per device, never above two per K whatever it sends;
+ *   - no ping-pong: the agent never sends because it received, and each
+ *     of our keepalives answers a data message that came after our last
+ *     send, so our keepalives never outnumber the agent's data messages;
+ *   - nothing on a new session before it is confirmed (section 4): only
+ *     a confirmed session makes keepalives possible, and an accepted
+ *     message 1 (timers_initiation_received) owes none - message 2 is its
+ *     answer. During a rekey they go on the previous confirmed session.
  *
  * Use: after each event, loop on timers_next() doing what it says and
  * reporting the matching event, until TIMERS_NONE; then sleep until
@@ -55,7 +96,7 @@ enum timers_role {
 enum timers_action {
 	TIMERS_NONE,
 	TIMERS_SEND_HANDSHAKE, /* agent: send a fresh message 1, then timers_handshake_sent */
-	TIMERS_SEND_KEEPALIVE, /* agent: send an empty data message, then timers_data_sent */
+	TIMERS_SEND_KEEPALIVE, /* send an empty data message, then timers_data_sent */
 	TIMERS_GO_OFFLINE,     /* concentrator: mark the device offline, then timers_went_offline */
 };
 
@@ -68,8 +109,15 @@ struct timers {
 	uint64_t last_sent;	 /* last data message sent */
 	uint64_t last_received;	 /* last authenticated message */
 	uint64_t next_handshake; /* agent: no message 1 before this */
+	uint64_t unanswered;	 /* agent: first data sent since the last receipt */
+	uint64_t owed_data;	 /* concentrator: R, first data received since S */
+	uint64_t owed_keepalive; /* concentrator: P, first keepalive received since S */
 	uint32_t failures;	 /* agent: consecutive failed attempts */
 	bool has_session;
+	bool sent;		/* a data message was ever sent (S exists) */
+	bool awaiting;		/* agent: unanswered is set */
+	bool owes_data;		/* concentrator: owed_data is set */
+	bool owes_keepalive;	/* concentrator: owed_keepalive is set */
 	bool inflight;		/* agent: a message 1 awaits its answer */
 	bool keepalive_pending; /* agent: confirm a new session at once */
 	bool rekey_requested;	/* agent: REKEY_AFTER_MESSAGES reached */
@@ -104,12 +152,22 @@ void timers_rekey_wanted(struct timers *t);
 /* A data message (keepalives included) was sent at now. */
 void timers_data_sent(struct timers *t, uint64_t now);
 
-/* An authenticated message arrived at now: a data message that decrypted,
- * or (concentrator) an accepted message 1. */
+/* A data message that decrypted arrived at now, on any session. */
 void timers_data_received(struct timers *t, uint64_t now);
 
+/* The same for a keepalive (an empty data message): the concentrator
+ * answers it sooner. Reported as timers_data_received, it is still
+ * answered, only up to K later. */
+void timers_keepalive_received(struct timers *t, uint64_t now);
+
+/* Concentrator: an accepted message 1 arrived at now. It keeps the device
+ * from going offline but owes no keepalive: message 2 answers it. */
+void timers_initiation_received(struct timers *t, uint64_t now);
+
 /* Concentrator: a data message at now confirmed a session made at created
- * (session_rx.confirmed, session_rx.created): the device is online. */
+ * (session_rx.confirmed, session_rx.created): the device is online. It
+ * counts as that message's arrival (timers_data_received); report it with
+ * timers_keepalive_received as well when it was a keepalive. */
 void timers_confirmed(struct timers *t, uint64_t now, uint64_t created);
 
 /* Concentrator: the device was marked offline. */

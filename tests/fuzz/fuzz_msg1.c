@@ -45,7 +45,7 @@ static size_t seal(const uint8_t *payload, size_t len, uint8_t *out)
 	out[1] = WIRE_VERSION;
 	out[4] = 0x44;
 	noise_ik_init(&n, NOISE_INITIATOR, (const uint8_t *)WIRE_PROLOGUE,
-		      sizeof(WIRE_PROLOGUE) - 1, agent.private_key, server.public_key);
+		      sizeof(WIRE_PROLOGUE) - 1, agent.private_key, NULL, server.public_key);
 	if (noise_ik_write_msg1(&n, ephemeral, payload, len, out + WIRE_INIT_OFF_E) != PROTO_OK)
 		abort();
 	noise_handshake_clear(&n);

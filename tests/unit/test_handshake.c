@@ -103,7 +103,7 @@ static size_t raw_msg1(struct world *w, const uint8_t *payload, size_t plen, uin
 	out[0] = WIRE_TYPE_INITIATION;
 	out[1] = WIRE_VERSION;
 	out[4] = 0x99;
-	noise_ik_init(&n, NOISE_INITIATOR, (const uint8_t *)WIRE_PROLOGUE, 8, w->agent.private_key,
+	noise_ik_init(&n, NOISE_INITIATOR, (const uint8_t *)WIRE_PROLOGUE, 8, w->agent.private_key, NULL,
 		      w->conc.public_key);
 	cr_assert_eq(noise_ik_write_msg1(&n, NULL, payload, plen, out + 8), PROTO_OK);
 	restamp(out, WIRE_INIT_OVERHEAD + plen, w->server.mac1_key);

@@ -200,8 +200,8 @@ static void run_vector(json_t *v, size_t index)
 	json_hex(re, sizeof(re), v, "resp_ephemeral");
 	cr_assert(json_array_size(msgs) >= 2, "vector %zu: no handshake", index);
 
-	noise_ik_init(&ini, NOISE_INITIATOR, ip, ipl, is, irs);
-	noise_ik_init(&res, NOISE_RESPONDER, rp, rpl, rs, NULL);
+	noise_ik_init(&ini, NOISE_INITIATOR, ip, ipl, is, NULL, irs);
+	noise_ik_init(&res, NOISE_RESPONDER, rp, rpl, rs, NULL, NULL);
 
 	/* -> e, es, s, ss */
 	plen = json_hex(payload, sizeof(payload), json_array_get(msgs, 0), "payload");
@@ -302,7 +302,7 @@ Test(noise, low_order_remote_static_refused_by_initiator)
 	uint8_t s[32] = {9}, out[NOISE_MSG1_OVERHEAD];
 
 	for (size_t i = 0; i < sizeof(low_order) / sizeof(low_order[0]); i++) {
-		noise_ik_init(&ini, NOISE_INITIATOR, NULL, 0, s, low_order[i]);
+		noise_ik_init(&ini, NOISE_INITIATOR, NULL, 0, s, NULL, low_order[i]);
 		cr_assert_eq(noise_ik_write_msg1(&ini, NULL, NULL, 0, out), PROTO_LOW_ORDER,
 			     "point %zu", i);
 	}
@@ -316,10 +316,10 @@ Test(noise, low_order_ephemeral_in_msg1)
 
 	make_pair(&p);
 	for (size_t i = 0; i < sizeof(low_order) / sizeof(low_order[0]); i++) {
-		noise_ik_init(&ini, NOISE_INITIATOR, NULL, 0, p.ini_s, p.res_pub);
+		noise_ik_init(&ini, NOISE_INITIATOR, NULL, 0, p.ini_s, NULL, p.res_pub);
 		cr_assert_eq(noise_ik_write_msg1(&ini, NULL, payload, 4, msg), PROTO_OK);
 		memcpy(msg, low_order[i], 32);
-		noise_ik_init(&res, NOISE_RESPONDER, NULL, 0, p.res_s, NULL);
+		noise_ik_init(&res, NOISE_RESPONDER, NULL, 0, p.res_s, NULL, NULL);
 		cr_assert_eq(noise_ik_read_msg1(&res, msg, sizeof(msg), payload), PROTO_LOW_ORDER,
 			     "point %zu", i);
 	}
@@ -334,10 +334,10 @@ Test(noise, low_order_static_in_msg1)
 	make_pair(&p);
 	for (size_t i = 0; i < sizeof(low_order) / sizeof(low_order[0]); i++) {
 		/* an initiator claiming a low-order static key: ss must refuse it */
-		noise_ik_init(&ini, NOISE_INITIATOR, NULL, 0, p.ini_s, p.res_pub);
+		noise_ik_init(&ini, NOISE_INITIATOR, NULL, 0, p.ini_s, NULL, p.res_pub);
 		memcpy(ini.s_pub, low_order[i], 32);
 		cr_assert_eq(noise_ik_write_msg1(&ini, NULL, NULL, 0, msg), PROTO_OK);
-		noise_ik_init(&res, NOISE_RESPONDER, NULL, 0, p.res_s, NULL);
+		noise_ik_init(&res, NOISE_RESPONDER, NULL, 0, p.res_s, NULL, NULL);
 		cr_assert_eq(noise_ik_read_msg1(&res, msg, sizeof(msg), none), PROTO_LOW_ORDER,
 			     "point %zu", i);
 	}
@@ -350,8 +350,8 @@ Test(noise, low_order_ephemeral_in_msg2)
 	uint8_t m1[NOISE_MSG1_OVERHEAD], m2[NOISE_MSG2_OVERHEAD], none[1];
 
 	make_pair(&p);
-	noise_ik_init(&ini, NOISE_INITIATOR, NULL, 0, p.ini_s, p.res_pub);
-	noise_ik_init(&res, NOISE_RESPONDER, NULL, 0, p.res_s, NULL);
+	noise_ik_init(&ini, NOISE_INITIATOR, NULL, 0, p.ini_s, NULL, p.res_pub);
+	noise_ik_init(&res, NOISE_RESPONDER, NULL, 0, p.res_s, NULL, NULL);
 	cr_assert_eq(noise_ik_write_msg1(&ini, NULL, NULL, 0, m1), PROTO_OK);
 	cr_assert_eq(noise_ik_read_msg1(&res, m1, sizeof(m1), none), PROTO_OK);
 	cr_assert_eq(noise_ik_write_msg2(&res, NULL, NULL, 0, m2), PROTO_OK);
@@ -374,8 +374,8 @@ Test(noise, every_flipped_bit_refused)
 	uint8_t m1[NOISE_MSG1_OVERHEAD + 3], m2[NOISE_MSG2_OVERHEAD + 3], out[3];
 
 	make_pair(&p);
-	noise_ik_init(&ini, NOISE_INITIATOR, (const uint8_t *)"x", 1, p.ini_s, p.res_pub);
-	noise_ik_init(&res, NOISE_RESPONDER, (const uint8_t *)"x", 1, p.res_s, NULL);
+	noise_ik_init(&ini, NOISE_INITIATOR, (const uint8_t *)"x", 1, p.ini_s, NULL, p.res_pub);
+	noise_ik_init(&res, NOISE_RESPONDER, (const uint8_t *)"x", 1, p.res_s, NULL, NULL);
 	cr_assert_eq(noise_ik_write_msg1(&ini, NULL, (const uint8_t *)"abc", 3, m1), PROTO_OK);
 	for (size_t bit = 0; bit < sizeof(m1) * 8; bit++) {
 		m1[bit / 8] ^= 1 << (bit % 8);
@@ -404,8 +404,8 @@ Test(noise, prologue_mismatch_refused)
 	uint8_t m1[NOISE_MSG1_OVERHEAD], none[1];
 
 	make_pair(&p);
-	noise_ik_init(&ini, NOISE_INITIATOR, (const uint8_t *)"tether/1", 8, p.ini_s, p.res_pub);
-	noise_ik_init(&res, NOISE_RESPONDER, (const uint8_t *)"tether/2", 8, p.res_s, NULL);
+	noise_ik_init(&ini, NOISE_INITIATOR, (const uint8_t *)"tether/1", 8, p.ini_s, NULL, p.res_pub);
+	noise_ik_init(&res, NOISE_RESPONDER, (const uint8_t *)"tether/2", 8, p.res_s, NULL, NULL);
 	cr_assert_eq(noise_ik_write_msg1(&ini, NULL, NULL, 0, m1), PROTO_OK);
 	cr_assert_eq(noise_ik_read_msg1(&res, m1, sizeof(m1), none), PROTO_DECRYPT);
 }
@@ -415,9 +415,9 @@ Test(noise, short_messages_refused)
 	struct noise_handshake hs;
 	uint8_t buf[NOISE_MSG1_OVERHEAD] = {0}, none[1], s[32] = {1};
 
-	noise_ik_init(&hs, NOISE_RESPONDER, NULL, 0, s, NULL);
+	noise_ik_init(&hs, NOISE_RESPONDER, NULL, 0, s, NULL, NULL);
 	cr_assert_eq(noise_ik_read_msg1(&hs, buf, NOISE_MSG1_OVERHEAD - 1, none), PROTO_BAD_LENGTH);
-	noise_ik_init(&hs, NOISE_INITIATOR, NULL, 0, s, s);
+	noise_ik_init(&hs, NOISE_INITIATOR, NULL, 0, s, NULL, s);
 	cr_assert_eq(noise_ik_read_msg2(&hs, buf, NOISE_MSG2_OVERHEAD - 1, none), PROTO_BAD_LENGTH);
 }
 
@@ -428,8 +428,8 @@ Test(noise, fresh_ephemerals_differ)
 	uint8_t m1[NOISE_MSG1_OVERHEAD], m2[NOISE_MSG1_OVERHEAD];
 
 	make_pair(&p);
-	noise_ik_init(&a, NOISE_INITIATOR, NULL, 0, p.ini_s, p.res_pub);
-	noise_ik_init(&b, NOISE_INITIATOR, NULL, 0, p.ini_s, p.res_pub);
+	noise_ik_init(&a, NOISE_INITIATOR, NULL, 0, p.ini_s, NULL, p.res_pub);
+	noise_ik_init(&b, NOISE_INITIATOR, NULL, 0, p.ini_s, NULL, p.res_pub);
 	cr_assert_eq(noise_ik_write_msg1(&a, NULL, NULL, 0, m1), PROTO_OK);
 	cr_assert_eq(noise_ik_write_msg1(&b, NULL, NULL, 0, m2), PROTO_OK);
 	cr_assert(memcmp(m1, m2, 32) != 0);

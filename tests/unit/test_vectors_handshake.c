@@ -303,10 +303,8 @@ static void check_case(json_t *j)
 
 		cr_assert(all_zero(&agent_keys, sizeof(agent_keys)));
 		cr_assert(all_zero(&conc_keys, sizeof(conc_keys)));
-		noise_ik_init(&ini, NOISE_INITIATOR, (const uint8_t *)WIRE_PROLOGUE, 8,
-			      c.agent_priv, c.conc_pub);
-		noise_ik_init(&res, NOISE_RESPONDER, (const uint8_t *)WIRE_PROLOGUE, 8, c.conc_priv,
-			      NULL);
+		noise_ik_init(&ini, NOISE_INITIATOR, (const uint8_t *)WIRE_PROLOGUE, 8, c.agent_priv, NULL, c.conc_pub);
+		noise_ik_init(&res, NOISE_RESPONDER, (const uint8_t *)WIRE_PROLOGUE, 8, c.conc_priv, NULL, NULL);
 		cr_assert_eq(noise_ik_read_msg1(&res, msg1 + 8, msg1_len - 40, plain), PROTO_OK);
 		cr_assert_eq(noise_ik_write_msg2(&res, c.conc_eph, (const uint8_t *)"\x10\x01\x01",
 						 3, buf),
