@@ -9,7 +9,7 @@ packages=(
 	libmnl-dev libsodium-dev libnftables-dev libsqlite3-dev libjansson-dev
 	libinih-dev libssl-dev
 	# tests
-	libcriterion-dev iproute2 nftables curl jq python3 openssl procps
+	libcriterion-dev iproute2 iputils-ping nftables curl jq python3 openssl procps util-linux
 	# benchmarks
 	iperf3 wrk nginx-light wireguard-go wireguard-tools
 )
