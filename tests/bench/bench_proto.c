@@ -157,7 +157,7 @@ static struct hs_times round_handshakes(unsigned handshakes)
 		struct session_keys ak, ck;
 		struct tlv_msg1 p1;
 		struct tlv_msg2 p2;
-		size_t len1, len2;
+		size_t len1 = 0, len2 = 0;
 		uint64_t t0, t1, t2, t3;
 
 		t0 = clock_ns();
