@@ -202,8 +202,8 @@ int main(int argc, char **argv)
 					printf("cookie from=%s\n", where);
 					continue;
 				}
-				if (handshake_initiation_consume(&hs, &id, buf, (size_t)n, &m1) !=
-				    PROTO_OK) {
+				if (handshake_initiation_consume(&hs, &id, buf, (size_t)n, NULL,
+								 NULL, &m1) != PROTO_OK) {
 					printf("bad-init from=%s\n", where);
 					continue;
 				}

@@ -29,6 +29,9 @@ int tunnel_init(struct tunnel *t, const uint8_t priv[WIRE_KEY_LEN],
 		goto out;
 	}
 	handshake_peer_init(&t->server, server_key);
+	/* ss once for every message 1 (tunnel_clear wipes it with t); a
+	 * low-order server key keeps none and fails each attempt as before */
+	(void)handshake_peer_precompute(&t->server, &t->id);
 	if (!name_valid(name, name_len)) {
 		snprintf(err, errlen, "'%s' is not a device name", name);
 		goto out;

@@ -71,9 +71,33 @@ void handshake_identity_clear(struct handshake_identity *id)
 
 void handshake_peer_init(struct handshake_peer *peer, const uint8_t public_key[WIRE_KEY_LEN])
 {
+	/* a new key makes any ss of the old one wrong */
+	sodium_memzero(peer, sizeof(*peer));
 	memcpy(peer->public_key, public_key, WIRE_KEY_LEN);
 	mac_key_mac1(peer->mac1_key, public_key);
 	mac_key_cookie(peer->cookie_key, public_key);
+}
+
+enum proto_reason handshake_ss_compute(uint8_t ss[WIRE_KEY_LEN],
+				       const struct handshake_identity *id,
+				       const uint8_t remote_static[WIRE_KEY_LEN])
+{
+	return noise_ik_static_dh(ss, id->private_key, remote_static);
+}
+
+enum proto_reason handshake_peer_precompute(struct handshake_peer *peer,
+					    const struct handshake_identity *id)
+{
+	enum proto_reason ret;
+
+	ret = handshake_ss_compute(peer->ss, id, peer->public_key);
+	peer->has_ss = ret == PROTO_OK;
+	return ret;
+}
+
+void handshake_peer_clear(struct handshake_peer *peer)
+{
+	sodium_memzero(peer, sizeof(*peer));
 }
 
 enum proto_reason handshake_initiation_create(struct handshake *hs,
@@ -108,7 +132,8 @@ enum proto_reason handshake_initiation_create(struct handshake *hs,
 	noise_ik_init(&hs->noise, NOISE_INITIATOR, (const uint8_t *)WIRE_PROLOGUE,
 		      sizeof(WIRE_PROLOGUE) - 1, id->private_key, id->public_key,
 		      server->public_key);
-	ret = noise_ik_write_msg1(&hs->noise, ephemeral, plain, plain_len, out + WIRE_INIT_OFF_E);
+	ret = noise_ik_write_msg1(&hs->noise, ephemeral, server->has_ss ? server->ss : NULL, plain,
+				  plain_len, out + WIRE_INIT_OFF_E);
 	if (ret != PROTO_OK)
 		goto out;
 
@@ -143,10 +168,11 @@ out:
 	return ret;
 }
 
-enum proto_reason handshake_initiation_consume(struct handshake *hs,
-					       const struct handshake_identity *id,
-					       const uint8_t *msg, size_t len,
-					       struct tlv_msg1 *payload)
+enum proto_reason
+handshake_initiation_consume(struct handshake *hs, const struct handshake_identity *id,
+			     const uint8_t *msg, size_t len,
+			     const uint8_t *(*ss_lookup)(void *ctx, const uint8_t rs[WIRE_KEY_LEN]),
+			     void *ss_ctx, struct tlv_msg1 *payload)
 {
 	uint8_t plain[WIRE_PAYLOAD_MAX];
 	enum proto_reason ret;
@@ -161,7 +187,8 @@ enum proto_reason handshake_initiation_consume(struct handshake *hs,
 	noise_ik_init(&hs->noise, NOISE_RESPONDER, (const uint8_t *)WIRE_PROLOGUE,
 		      sizeof(WIRE_PROLOGUE) - 1, id->private_key, id->public_key, NULL);
 	ret = noise_ik_read_msg1(&hs->noise, msg + WIRE_INIT_OFF_E,
-				 len - WIRE_INIT_OFF_E - 2 * WIRE_MAC_LEN, plain);
+				 len - WIRE_INIT_OFF_E - 2 * WIRE_MAC_LEN, ss_lookup, ss_ctx,
+				 plain);
 	if (ret != PROTO_OK)
 		goto out;
 	ret = tlv_msg1_decode(payload, plain, len - WIRE_INIT_OVERHEAD);

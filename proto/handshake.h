@@ -2,13 +2,15 @@
  * size and header checks, mac1/mac2 and the TLV payloads around the Noise
  * IK core, for both roles, producing the session keys the data side uses.
  *
- * Agent:        handshake_initiation_create -> send message 1
+ * Agent:        handshake_peer_init, handshake_peer_precompute (once per server key)
+ *               handshake_initiation_create -> send message 1
  *               (cookie reply? handshake_cookie_consume, store it, create again)
  *               handshake_response_consume  -> payload, keys if STATUS OK
  *               session_install(..., SESSION_INITIATOR, ...), send a keepalive
  * Concentrator: handshake_initiation_check  (size, header, mac1: no DH)
  *               under load: mac_checker_check_mac2, else mac_checker_reply
  *               handshake_initiation_consume -> agent key, payload
+ *               (its ss_lookup: the ss cached per agent key, handshake_ss_compute)
  *               (TIMESTAMP replay check, registry decision)
  *               handshake_response_create   -> message 2, keys if STATUS OK
  *               session_install(..., SESSION_RESPONDER, ...)
@@ -37,11 +39,16 @@ struct handshake_identity {
 };
 
 /* The agent's view of its concentrator: its key, the mac1 key of
- * messages sent to it, and the key of its cookie replies. */
+ * messages sent to it, the key of its cookie replies, and once
+ * handshake_peer_precompute ran, ss = DH(our private key, its key), the
+ * same for every handshake. ss is a secret: handshake_peer_clear (or the
+ * owner's wipe of the whole struct) removes it. */
 struct handshake_peer {
 	uint8_t public_key[WIRE_KEY_LEN];
 	uint8_t mac1_key[MAC_KEY_LEN];
 	uint8_t cookie_key[MAC_KEY_LEN];
+	uint8_t ss[WIRE_KEY_LEN];
+	bool has_ss;
 };
 
 enum handshake_state {
@@ -70,11 +77,32 @@ enum proto_reason handshake_identity_init(struct handshake_identity *id,
 					  const uint8_t private_key[WIRE_KEY_LEN]);
 void handshake_identity_clear(struct handshake_identity *id);
 
+/* Resets peer to public_key, without a precomputed ss. */
 void handshake_peer_init(struct handshake_peer *peer, const uint8_t public_key[WIRE_KEY_LEN]);
+
+/* Precomputes ss for every message 1 sent with id to peer: one X25519
+ * less per handshake, the same bytes on the wire. id must be the identity
+ * later passed to handshake_initiation_create. PROTO_LOW_ORDER for a
+ * low-order peer key: peer keeps no ss, and a message 1 to it fails alike. */
+enum proto_reason handshake_peer_precompute(struct handshake_peer *peer,
+					    const struct handshake_identity *id);
+
+/* Wipes peer, its precomputed ss included. */
+void handshake_peer_clear(struct handshake_peer *peer);
+
+/* Concentrator: ss = DH(our private key, an agent's static key), to cache
+ * per agent key for the ss_lookup of handshake_initiation_consume.
+ * PROTO_LOW_ORDER (ss zeroed) for a low-order key: cache nothing then, the
+ * handshake refuses the key itself. The cache is a secret: its owner wipes
+ * it with the key's record. */
+enum proto_reason handshake_ss_compute(uint8_t ss[WIRE_KEY_LEN],
+				       const struct handshake_identity *id,
+				       const uint8_t remote_static[WIRE_KEY_LEN]);
 
 /* Agent: a fresh message 1 into out (up to WIRE_INIT_MAX_LEN bytes). hs is
  * reset and keeps the attempt. sender_index 0 and ephemeral NULL are drawn
- * at random; cookie non-NULL sets mac2 (3.3). Fails with the encoder's
+ * at random; cookie non-NULL sets mac2 (3.3); server's precomputed ss is
+ * used when it has one. Fails with the encoder's
  * reasons (tlv.h), PROTO_TOO_BIG when out_size is short, PROTO_LOW_ORDER
  * for a low-order server key; hs is then cleared. */
 enum proto_reason handshake_initiation_create(struct handshake *hs,
@@ -96,11 +124,19 @@ enum proto_reason handshake_initiation_check(const struct handshake_identity *id
  * the check's reasons: PROTO_LOW_ORDER, PROTO_DECRYPT and the TLV
  * decoder's (tlv.h), all dropped; hs and payload are then wiped. A NAME
  * breaking the rule decodes with payload->name_valid false: answer it
- * REJECTED. */
-enum proto_reason handshake_initiation_consume(struct handshake *hs,
-					       const struct handshake_identity *id,
-					       const uint8_t *msg, size_t len,
-					       struct tlv_msg1 *payload);
+ * REJECTED.
+ * ss_lookup (NULL: none) returns the ss that handshake_ss_compute gave for
+ * the agent key rs, or NULL to have it computed. It is called once per
+ * message 1 that passes mac1 and decrypts a static key, before that key is
+ * authenticated: it may fill its cache from rs (that DH is the one it
+ * saves) but must decide nothing else. Its pointer is read before
+ * handshake_initiation_consume returns. A wrong ss fails as PROTO_DECRYPT,
+ * an all-zero one as PROTO_LOW_ORDER. */
+enum proto_reason
+handshake_initiation_consume(struct handshake *hs, const struct handshake_identity *id,
+			     const uint8_t *msg, size_t len,
+			     const uint8_t *(*ss_lookup)(void *ctx, const uint8_t rs[WIRE_KEY_LEN]),
+			     void *ss_ctx, struct tlv_msg1 *payload);
 
 /* Concentrator: message 2 into out (up to WIRE_RESP_MAX_LEN bytes) for a
  * consumed message 1. sender_index 0 and ephemeral NULL are drawn at

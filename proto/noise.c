@@ -205,6 +205,29 @@ out:
 	return ret;
 }
 
+/* ss: MixKey of the caller's cached DH(priv, pub) when it has one, else of
+ * the DH itself. An all-zero cache is what a low-order pub gives: refused
+ * alike, so a cache can never let such a key through. */
+static enum proto_reason mix_ss(struct noise_symmetric *sym, const uint8_t priv[NOISE_DH_LEN],
+				const uint8_t pub[NOISE_DH_LEN], const uint8_t *cached)
+{
+	if (!cached)
+		return mix_dh(sym, priv, pub);
+	if (sodium_is_zero(cached, NOISE_DH_LEN))
+		return PROTO_LOW_ORDER;
+	mix_key(sym, cached, NOISE_DH_LEN);
+	return PROTO_OK;
+}
+
+enum proto_reason noise_ik_static_dh(uint8_t ss[NOISE_DH_LEN], const uint8_t s_priv[NOISE_DH_LEN],
+				     const uint8_t pub[NOISE_DH_LEN])
+{
+	if (crypto_scalarmult(ss, s_priv, pub) == 0)
+		return PROTO_OK;
+	sodium_memzero(ss, NOISE_DH_LEN);
+	return PROTO_LOW_ORDER;
+}
+
 /* EncryptAndHash: out receives len (+ 16 with a key); h absorbs out. */
 static enum proto_reason encrypt_and_hash(struct noise_symmetric *sym, const uint8_t *in,
 					  size_t len, uint8_t *out)
@@ -270,7 +293,8 @@ static void make_ephemeral(struct noise_handshake *hs, const uint8_t *e_priv)
 }
 
 enum proto_reason noise_ik_write_msg1(struct noise_handshake *hs, const uint8_t *e_priv,
-				      const uint8_t *payload, size_t len, uint8_t *out)
+				      const uint8_t *ss, const uint8_t *payload, size_t len,
+				      uint8_t *out)
 {
 	enum proto_reason ret;
 	uint8_t *p = out;
@@ -292,8 +316,8 @@ enum proto_reason noise_ik_write_msg1(struct noise_handshake *hs, const uint8_t 
 		goto out;
 	p += NOISE_DH_LEN + NOISE_TAG_LEN;
 
-	/* ss */
-	ret = mix_dh(&hs->sym, hs->s_priv, hs->rs);
+	/* ss, cached by the caller or computed */
+	ret = mix_ss(&hs->sym, hs->s_priv, hs->rs, ss);
 	if (ret != PROTO_OK)
 		goto out;
 
@@ -304,7 +328,9 @@ out:
 }
 
 enum proto_reason noise_ik_read_msg1(struct noise_handshake *hs, const uint8_t *in, size_t len,
-				     uint8_t *payload)
+				     const uint8_t *(*ss_lookup)(void *ctx,
+								 const uint8_t rs[NOISE_DH_LEN]),
+				     void *ss_ctx, uint8_t *payload)
 {
 	enum proto_reason ret = PROTO_BAD_LENGTH;
 	const uint8_t *p = in;
@@ -328,8 +354,9 @@ enum proto_reason noise_ik_read_msg1(struct noise_handshake *hs, const uint8_t *
 		goto out;
 	p += NOISE_DH_LEN + NOISE_TAG_LEN;
 
-	/* ss */
-	ret = mix_dh(&hs->sym, hs->s_priv, hs->rs);
+	/* ss: the caller's cache is asked once rs is known, the key still
+	 * unauthenticated (a wrong ss fails the payload's tag below) */
+	ret = mix_ss(&hs->sym, hs->s_priv, hs->rs, ss_lookup ? ss_lookup(ss_ctx, hs->rs) : NULL);
 	if (ret != PROTO_OK)
 		goto out;
 

@@ -163,6 +163,22 @@ out:
 	return ret;
 }
 
+/* The ss lookup of handshake_initiation_consume: an enrolled device's ss,
+ * computed at its key's first handshake and kept with it (one X25519 less
+ * per handshake after that). Unknown keys and low-order ones get NULL:
+ * proto/ computes the DH, and refuses a low-order key itself. */
+static const uint8_t *cached_ss(void *ctx, const uint8_t rs[WIRE_KEY_LEN])
+{
+	struct daemon *d = ctx;
+	struct device *dev = device_by_key(&d->devs, rs);
+
+	if (!dev)
+		return NULL;
+	if (!dev->has_ss && handshake_ss_compute(dev->ss, &d->id, rs) == PROTO_OK)
+		dev->has_ss = true;
+	return dev->has_ss ? dev->ss : NULL;
+}
+
 /* Message 1 (3.1, 3.3-3.5). */
 static void rx_initiation(struct daemon *d, const uint8_t *msg, size_t len,
 			  const struct sockaddr_storage *src, socklen_t srclen, uint64_t now)
@@ -205,7 +221,7 @@ static void rx_initiation(struct daemon *d, const uint8_t *msg, size_t len,
 		}
 	}
 
-	reason = handshake_initiation_consume(&hs, &d->id, msg, len, &m1);
+	reason = handshake_initiation_consume(&hs, &d->id, msg, len, cached_ss, d, &m1);
 	if (reason != PROTO_OK)
 		goto drop;
 	device_sockaddr_str((const struct sockaddr *)src, from);

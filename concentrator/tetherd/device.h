@@ -65,6 +65,12 @@ struct device {
 	enum registry_state state;
 	bool has_key;
 	uint8_t public_key[WIRE_KEY_LEN];
+	/* message 1's ss, DH(our key, public_key), the same for every
+	 * handshake: filled at the key's first one (datapath.c); a secret,
+	 * wiped with the device by device_free. The key never changes once
+	 * set, so neither does ss. */
+	bool has_ss;
+	uint8_t ss[WIRE_KEY_LEN];
 	struct in_addr addr4;
 	int64_t created; /* Unix seconds */
 

@@ -46,7 +46,8 @@ static size_t seal(const uint8_t *payload, size_t len, uint8_t *out)
 	out[4] = 0x44;
 	noise_ik_init(&n, NOISE_INITIATOR, (const uint8_t *)WIRE_PROLOGUE,
 		      sizeof(WIRE_PROLOGUE) - 1, agent.private_key, NULL, server.public_key);
-	if (noise_ik_write_msg1(&n, ephemeral, payload, len, out + WIRE_INIT_OFF_E) != PROTO_OK)
+	if (noise_ik_write_msg1(&n, ephemeral, NULL, payload, len, out + WIRE_INIT_OFF_E) !=
+	    PROTO_OK)
 		abort();
 	noise_handshake_clear(&n);
 	mac_stamp(out, WIRE_INIT_OVERHEAD + len, server.mac1_key, NULL);
@@ -107,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len = seal(data + 1, size - 1, msg);
 		break;
 	}
-	if (handshake_initiation_consume(&hs, &concentrator, msg, len, &p) == PROTO_OK)
+	if (handshake_initiation_consume(&hs, &concentrator, msg, len, NULL, NULL, &p) == PROTO_OK)
 		answer(&hs, &p);
 	handshake_clear(&hs);
 	tlv_msg1_clear(&p);

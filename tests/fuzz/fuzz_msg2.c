@@ -48,7 +48,8 @@ static void setup(void)
 	handshake_peer_init(&server, concentrator.public_key);
 	if (handshake_initiation_create(&waiting, &agent, &server, agent_index, &p, NULL, agent_eph,
 					msg, sizeof(msg), &len) != PROTO_OK ||
-	    handshake_initiation_consume(&answering, &concentrator, msg, len, &p) != PROTO_OK)
+	    handshake_initiation_consume(&answering, &concentrator, msg, len, NULL, NULL, &p) !=
+		    PROTO_OK)
 		abort();
 }
 

@@ -73,7 +73,7 @@ static void consume1(struct world *w, struct handshake *hs, const uint8_t *m, si
 {
 	struct tlv_msg1 p;
 
-	cr_assert_eq(handshake_initiation_consume(hs, &w->conc, m, len, &p), PROTO_OK);
+	cr_assert_eq(handshake_initiation_consume(hs, &w->conc, m, len, NULL, NULL, &p), PROTO_OK);
 }
 
 static size_t msg2(struct world *w, struct handshake *conc, const struct tlv_msg2 *p, uint8_t *out)
@@ -105,7 +105,7 @@ static size_t raw_msg1(struct world *w, const uint8_t *payload, size_t plen, uin
 	out[4] = 0x99;
 	noise_ik_init(&n, NOISE_INITIATOR, (const uint8_t *)WIRE_PROLOGUE, 8, w->agent.private_key, NULL,
 		      w->conc.public_key);
-	cr_assert_eq(noise_ik_write_msg1(&n, NULL, payload, plen, out + 8), PROTO_OK);
+	cr_assert_eq(noise_ik_write_msg1(&n, NULL, NULL, payload, plen, out + 8), PROTO_OK);
 	restamp(out, WIRE_INIT_OVERHEAD + plen, w->server.mac1_key);
 	noise_handshake_clear(&n);
 	return WIRE_INIT_OVERHEAD + plen;
@@ -145,7 +145,7 @@ Test(handshake, full_ok)
 	cr_assert(all_zero(m1 + l1 - 16, 16), "no cookie, no mac2");
 
 	cr_assert_eq(handshake_initiation_check(&w.conc, m1, l1), PROTO_OK);
-	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, &p1), PROTO_OK);
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, NULL, NULL, &p1), PROTO_OK);
 	cr_assert_str_eq(p1.name, "an12345678");
 	cr_assert(p1.name_valid);
 	cr_assert_str_eq(p1.token, "0123456789abcdef");
@@ -247,8 +247,8 @@ Test(handshake, msg1_every_truncation)
 			len < WIRE_INIT_MIN_LEN ? PROTO_BAD_LENGTH : PROTO_BAD_MAC1;
 
 		cr_assert_eq(handshake_initiation_check(&w.conc, m1, len), want, "%zu", len);
-		cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, len, &p), want, "%zu",
-			     len);
+		cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, len, NULL, NULL, &p),
+			     want, "%zu", len);
 		cr_assert(all_zero(&c, sizeof(c)));
 	}
 	/* truncated and re-stamped: mac1 passes, Noise refuses */
@@ -257,7 +257,8 @@ Test(handshake, msg1_every_truncation)
 
 		memcpy(t, m1, len);
 		restamp(t, len, w.server.mac1_key);
-		cr_assert_eq(handshake_initiation_consume(&c, &w.conc, t, len, &p), PROTO_DECRYPT);
+		cr_assert_eq(handshake_initiation_consume(&c, &w.conc, t, len, NULL, NULL, &p),
+			     PROTO_DECRYPT);
 	}
 	/* too long */
 	memset(m1, 0, sizeof(m1));
@@ -282,7 +283,8 @@ Test(handshake, msg1_short_payload_dropped_before_dh)
 	l1 = raw_msg1(&w, payload, sizeof(payload), m1);
 	cr_assert_eq(l1, WIRE_INIT_MIN_LEN - 3);
 	cr_assert_eq(mac_check_mac1(w.server.mac1_key, m1, l1), PROTO_OK);
-	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, &p), PROTO_BAD_LENGTH);
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, NULL, NULL, &p),
+		     PROTO_BAD_LENGTH);
 }
 
 Test(handshake, msg1_header_bytes)
@@ -300,8 +302,8 @@ Test(handshake, msg1_header_bytes)
 			continue;
 		m1[0] = (uint8_t)t;
 		restamp(m1, l1, w.server.mac1_key);
-		cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, &p), PROTO_BAD_TYPE,
-			     "type %d", t);
+		cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, NULL, NULL, &p),
+			     PROTO_BAD_TYPE, "type %d", t);
 	}
 	m1[0] = WIRE_TYPE_INITIATION;
 	for (int v = 0; v < 256; v++) {
@@ -321,7 +323,7 @@ Test(handshake, msg1_header_bytes)
 		m1[i] = 0;
 	}
 	restamp(m1, l1, w.server.mac1_key);
-	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, &p), PROTO_OK);
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, NULL, NULL, &p), PROTO_OK);
 }
 
 Test(handshake, msg1_wrong_mac1)
@@ -339,14 +341,16 @@ Test(handshake, msg1_wrong_mac1)
 	cr_assert_eq(handshake_initiation_check(&other.conc, m1, l1), PROTO_BAD_MAC1);
 	m1[l1 - 32] ^= 1;
 	cr_assert_eq(handshake_initiation_check(&w.conc, m1, l1), PROTO_BAD_MAC1);
-	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, &p), PROTO_BAD_MAC1);
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, NULL, NULL, &p),
+		     PROTO_BAD_MAC1);
 	m1[l1 - 32] ^= 1;
 	/* mac2 does not matter to mac1 */
 	m1[l1 - 1] ^= 1;
 	cr_assert_eq(handshake_initiation_check(&w.conc, m1, l1), PROTO_OK);
 	/* the right mac1 for the wrong concentrator: Noise refuses */
 	restamp(m1, l1, other.server.mac1_key);
-	cr_assert_eq(handshake_initiation_consume(&c, &other.conc, m1, l1, &p), PROTO_DECRYPT);
+	cr_assert_eq(handshake_initiation_consume(&c, &other.conc, m1, l1, NULL, NULL, &p),
+		     PROTO_DECRYPT);
 }
 
 Test(handshake, msg1_flipped_bits)
@@ -364,8 +368,9 @@ Test(handshake, msg1_flipped_bits)
 		for (int bit = 0; bit < 8; bit += 3) {
 			m1[i] ^= (uint8_t)(1 << bit);
 			restamp(m1, l1, w.server.mac1_key);
-			cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, &p),
-				     PROTO_DECRYPT, "byte %zu bit %d", i, bit);
+			cr_assert_eq(
+				handshake_initiation_consume(&c, &w.conc, m1, l1, NULL, NULL, &p),
+				PROTO_DECRYPT, "byte %zu bit %d", i, bit);
 			cr_assert(all_zero(&p, sizeof(p)));
 			m1[i] ^= (uint8_t)(1 << bit);
 		}
@@ -373,7 +378,7 @@ Test(handshake, msg1_flipped_bits)
 	/* the sender index is not authenticated beyond mac1 (PROTOCOL.md 5) */
 	m1[4] ^= 1;
 	restamp(m1, l1, w.server.mac1_key);
-	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, &p), PROTO_OK);
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, NULL, NULL, &p), PROTO_OK);
 	cr_assert_eq(c.remote_index, a.local_index ^ 1);
 }
 
@@ -393,10 +398,12 @@ Test(handshake, msg1_low_order_ephemeral)
 	l1 = msg1(&w, &a, m1);
 	memset(m1 + 8, 0, 32);
 	restamp(m1, l1, w.server.mac1_key);
-	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, &p), PROTO_LOW_ORDER);
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, NULL, NULL, &p),
+		     PROTO_LOW_ORDER);
 	memcpy(m1 + 8, order8, 32);
 	restamp(m1, l1, w.server.mac1_key);
-	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, &p), PROTO_LOW_ORDER);
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, NULL, NULL, &p),
+		     PROTO_LOW_ORDER);
 	cr_assert(all_zero(&c, sizeof(c)));
 }
 
@@ -419,6 +426,203 @@ Test(handshake, agent_refuses_low_order_server_key)
 	cr_assert_eq(handshake_initiation_create(&a, &w.agent, &bad, 0, &w.m1, NULL, NULL, m1,
 						 sizeof(m1), &len),
 		     PROTO_LOW_ORDER);
+}
+
+/* A concentrator's ss cache with one agent key, counting its lookups; or,
+ * with id set, one filled from each key looked up, as tetherd does. */
+struct ss_cache {
+	const struct handshake_identity *id;
+	uint8_t key[32];
+	uint8_t ss[32];
+	unsigned int lookups;
+};
+
+static const uint8_t *ss_lookup(void *ctx, const uint8_t rs[32])
+{
+	struct ss_cache *cache = ctx;
+
+	cache->lookups++;
+	if (cache->id) {
+		if (handshake_ss_compute(cache->ss, cache->id, rs) != PROTO_OK)
+			return NULL;
+		memcpy(cache->key, rs, 32);
+	}
+	return memcmp(rs, cache->key, 32) == 0 ? cache->ss : NULL;
+}
+
+/* an authenticated message 1 whose encrypted static key is s_pub */
+static size_t msg1_claiming(struct world *w, const uint8_t s_pub[32], uint8_t *out)
+{
+	uint8_t plain[WIRE_PAYLOAD_MAX];
+	struct noise_handshake n;
+	size_t plen;
+
+	cr_assert_eq(tlv_msg1_encode(&w->m1, plain, sizeof(plain), &plen), PROTO_OK);
+	memset(out, 0, 8);
+	out[0] = WIRE_TYPE_INITIATION;
+	out[1] = WIRE_VERSION;
+	out[4] = 0x99;
+	noise_ik_init(&n, NOISE_INITIATOR, (const uint8_t *)WIRE_PROLOGUE, 8, w->agent.private_key,
+		      NULL, w->conc.public_key);
+	memcpy(n.s_pub, s_pub, 32);
+	cr_assert_eq(noise_ik_write_msg1(&n, NULL, NULL, plain, plen, out + 8), PROTO_OK);
+	restamp(out, WIRE_INIT_OVERHEAD + plen, w->server.mac1_key);
+	noise_handshake_clear(&n);
+	return WIRE_INIT_OVERHEAD + plen;
+}
+
+Test(handshake, cached_ss_same_bytes_and_keys)
+{
+	struct world w;
+	struct handshake_peer cached;
+	struct ss_cache cache = {.lookups = 0};
+	struct handshake a[2], c[2];
+	struct session_keys ak[2], ck[2];
+	struct tlv_msg1 p1[2];
+	struct tlv_msg2 p2[2];
+	uint8_t m1[2][WIRE_INIT_MAX_LEN], m2[2][WIRE_RESP_MAX_LEN], ae[32], ce[32];
+	size_t l1[2], l2[2];
+
+	make_world(&w);
+	keys_generate(ae);
+	keys_generate(ce);
+	cached = w.server;
+	cr_assert(!cached.has_ss);
+	cr_assert_eq(handshake_peer_precompute(&cached, &w.agent), PROTO_OK);
+	cr_assert(cached.has_ss);
+	memcpy(cache.key, w.agent.public_key, 32);
+	cr_assert_eq(handshake_ss_compute(cache.ss, &w.conc, w.agent.public_key), PROTO_OK);
+	cr_assert(memcmp(cache.ss, cached.ss, 32) == 0, "both sides cache the same ss");
+
+	/* [0] computes ss in each handshake, [1] takes it from both caches */
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(handshake_initiation_create(&a[i], &w.agent, i ? &cached : &w.server,
+							 7, &w.m1, NULL, ae, m1[i], sizeof(m1[i]),
+							 &l1[i]),
+			     PROTO_OK);
+		cr_assert_eq(handshake_initiation_consume(&c[i], &w.conc, m1[i], l1[i],
+							  i ? ss_lookup : NULL, &cache, &p1[i]),
+			     PROTO_OK);
+		cr_assert_eq(handshake_response_create(&c[i], 9, &w.ok, ce, m2[i], sizeof(m2[i]),
+						       &l2[i], &ck[i]),
+			     PROTO_OK);
+		cr_assert_eq(
+			handshake_response_consume(&a[i], &w.agent, m2[i], l2[i], &p2[i], &ak[i]),
+			PROTO_OK);
+	}
+	cr_assert_eq(cache.lookups, 1);
+	cr_assert_eq(l1[0], l1[1]);
+	cr_assert(memcmp(m1[0], m1[1], l1[0]) == 0, "message 1, byte for byte");
+	cr_assert_eq(l2[0], l2[1]);
+	cr_assert(memcmp(m2[0], m2[1], l2[0]) == 0, "message 2, byte for byte");
+	cr_assert(memcmp(a[0].h_after_msg1, a[1].h_after_msg1, 64) == 0);
+	cr_assert(memcmp(c[0].h_after_msg1, c[1].h_after_msg1, 64) == 0);
+	cr_assert(memcmp(a[0].hash, a[1].hash, 64) == 0 && memcmp(c[0].hash, c[1].hash, 64) == 0);
+	cr_assert(memcmp(&ak[0], &ak[1], sizeof(ak[0])) == 0, "agent keys");
+	cr_assert(memcmp(&ck[0], &ck[1], sizeof(ck[0])) == 0, "concentrator keys");
+	cr_assert(memcmp(ak[1].send, ck[1].recv, 32) == 0 &&
+		  memcmp(ak[1].recv, ck[1].send, 32) == 0);
+	cr_assert(memcmp(c[1].remote_static, w.agent.public_key, 32) == 0);
+	cr_assert_str_eq(p1[1].name, "an12345678");
+
+	/* a lookup that knows another key falls back to the DH */
+	memset(cache.key, 0x11, 32);
+	cr_assert_eq(handshake_initiation_consume(&c[0], &w.conc, m1[1], l1[1], ss_lookup, &cache,
+						  &p1[0]),
+		     PROTO_OK);
+	cr_assert_eq(cache.lookups, 2);
+	handshake_peer_clear(&cached);
+	cr_assert(all_zero(&cached, sizeof(cached)));
+	handshake_peer_init(&cached, w.conc.public_key);
+	cr_assert(!cached.has_ss && all_zero(cached.ss, 32), "a new key drops the old ss");
+}
+
+Test(handshake, wrong_cached_ss_refused)
+{
+	struct world w;
+	struct handshake_peer bad;
+	struct ss_cache cache = {.lookups = 0};
+	struct handshake a, c;
+	struct tlv_msg1 p;
+	uint8_t m1[WIRE_INIT_MAX_LEN];
+	size_t l1;
+
+	make_world(&w);
+	/* the agent's ss is wrong: the concentrator cannot read its message 1 */
+	bad = w.server;
+	cr_assert_eq(handshake_peer_precompute(&bad, &w.agent), PROTO_OK);
+	bad.ss[0] ^= 1;
+	cr_assert_eq(handshake_initiation_create(&a, &w.agent, &bad, 0, &w.m1, NULL, NULL, m1,
+						 sizeof(m1), &l1),
+		     PROTO_OK);
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, NULL, NULL, &p),
+		     PROTO_DECRYPT);
+	cr_assert(all_zero(&c, sizeof(c)));
+
+	/* the concentrator's ss is wrong: a good message 1 is refused */
+	l1 = msg1(&w, &a, m1);
+	memcpy(cache.key, w.agent.public_key, 32);
+	cr_assert_eq(handshake_ss_compute(cache.ss, &w.conc, w.agent.public_key), PROTO_OK);
+	cache.ss[31] ^= 0x80;
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, ss_lookup, &cache, &p),
+		     PROTO_DECRYPT);
+	cr_assert(all_zero(&c, sizeof(c)));
+	cr_assert(all_zero(&p, sizeof(p)));
+	/* the ss of another concentrator key is as wrong */
+	cr_assert_eq(handshake_ss_compute(cache.ss, &w.agent, w.agent.public_key), PROTO_OK);
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, ss_lookup, &cache, &p),
+		     PROTO_DECRYPT);
+	cr_assert_eq(cache.lookups, 2);
+	/* and the right one reads it */
+	cr_assert_eq(handshake_ss_compute(cache.ss, &w.conc, w.agent.public_key), PROTO_OK);
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, ss_lookup, &cache, &p),
+		     PROTO_OK);
+}
+
+Test(handshake, cached_ss_low_order)
+{
+	struct world w;
+	struct handshake_peer bad;
+	struct ss_cache cache = {.lookups = 0};
+	struct handshake a, c;
+	struct tlv_msg1 p;
+	uint8_t m1[WIRE_INIT_MAX_LEN], ss[32], zero[32] = {0};
+	size_t l1 = 7;
+
+	make_world(&w);
+	/* filling a cache checks the key: nothing is cached for a low-order one */
+	memset(ss, 0x55, 32);
+	cr_assert_eq(handshake_ss_compute(ss, &w.conc, order8), PROTO_LOW_ORDER);
+	cr_assert(all_zero(ss, 32));
+	cr_assert_eq(handshake_ss_compute(ss, &w.conc, zero), PROTO_LOW_ORDER);
+	handshake_peer_init(&bad, order8);
+	cr_assert_eq(handshake_peer_precompute(&bad, &w.agent), PROTO_LOW_ORDER);
+	cr_assert(!bad.has_ss && all_zero(bad.ss, 32));
+	cr_assert_eq(handshake_initiation_create(&a, &w.agent, &bad, 0, &w.m1, NULL, NULL, m1,
+						 sizeof(m1), &l1),
+		     PROTO_LOW_ORDER);
+	cr_assert_eq(l1, 0);
+
+	/* an agent claiming a low-order static key: refused with or without a cache */
+	l1 = msg1_claiming(&w, order8, m1);
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, NULL, NULL, &p),
+		     PROTO_LOW_ORDER);
+	cache.id = &w.conc; /* fills as tetherd does: the check refuses it */
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, ss_lookup, &cache, &p),
+		     PROTO_LOW_ORDER);
+	cr_assert_eq(cache.lookups, 1);
+	cache.id = NULL;
+	/* a cache holding what the DH gives (zeros) is refused alike */
+	memcpy(cache.key, order8, 32);
+	memset(cache.ss, 0, 32);
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, ss_lookup, &cache, &p),
+		     PROTO_LOW_ORDER);
+	cr_assert(all_zero(&c, sizeof(c)));
+	/* and no other value lets it authenticate */
+	memset(cache.ss, 0x55, 32);
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, ss_lookup, &cache, &p),
+		     PROTO_DECRYPT);
+	cr_assert(all_zero(&c, sizeof(c)));
 }
 
 Test(handshake, msg1_payload_errors_dropped)
@@ -479,8 +683,8 @@ Test(handshake, msg1_payload_errors_dropped)
 		memcpy(payload, ts, 14);
 		memcpy(payload + 14, cases[i].tail, cases[i].len);
 		l1 = raw_msg1(&w, payload, 14 + cases[i].len, m1);
-		cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, &p), cases[i].want,
-			     "case %zu", i);
+		cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, NULL, NULL, &p),
+			     cases[i].want, "case %zu", i);
 		cr_assert(all_zero(&c, sizeof(c)));
 	}
 	/* NAME of 64 bytes */
@@ -491,10 +695,10 @@ Test(handshake, msg1_payload_errors_dropped)
 		payload[14] = 0x02;
 		payload[15] = 64;
 		memset(payload + 16, 'a', 64);
-		cr_assert_eq(
-			handshake_initiation_consume(
-				&c, &w.conc, m1, raw_msg1(&w, payload, sizeof(payload), m1), &p),
-			PROTO_TLV_LENGTH);
+		cr_assert_eq(handshake_initiation_consume(
+				     &c, &w.conc, m1, raw_msg1(&w, payload, sizeof(payload), m1),
+				     NULL, NULL, &p),
+			     PROTO_TLV_LENGTH);
 	}
 }
 
@@ -513,7 +717,8 @@ Test(handshake, msg1_bad_name_is_answered)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		set(w.m1.name, &w.m1.name_len, names[i]);
 		l1 = msg1(&w, &a, m1);
-		cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, &p1), PROTO_OK);
+		cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, NULL, NULL, &p1),
+			     PROTO_OK);
 		cr_assert(!p1.name_valid, "%s", names[i]);
 		cr_assert_str_eq(p1.name, names[i]);
 		cr_assert_eq(
@@ -810,7 +1015,7 @@ Test(handshake, cookie_flow_under_load)
 	/* from another port the cookie does not hold */
 	src.port++;
 	cr_assert_eq(mac_checker_check_mac2(&checker, now, &src, m1, l1), PROTO_NEED_COOKIE);
-	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, &p1), PROTO_OK);
+	cr_assert_eq(handshake_initiation_consume(&c, &w.conc, m1, l1, NULL, NULL, &p1), PROTO_OK);
 }
 
 Test(handshake, cookie_reply_for_another_attempt)

@@ -207,9 +207,9 @@ static void run_vector(json_t *v, size_t index)
 	plen = json_hex(payload, sizeof(payload), json_array_get(msgs, 0), "payload");
 	wlen = json_hex(want, sizeof(want), json_array_get(msgs, 0), "ciphertext");
 	cr_assert_eq(wlen, plen + NOISE_MSG1_OVERHEAD);
-	cr_assert_eq(noise_ik_write_msg1(&ini, ie, payload, plen, out), PROTO_OK);
+	cr_assert_eq(noise_ik_write_msg1(&ini, ie, NULL, payload, plen, out), PROTO_OK);
 	cr_assert(memcmp(out, want, wlen) == 0, "vector %zu message 0 differs", index);
-	cr_assert_eq(noise_ik_read_msg1(&res, want, wlen, back), PROTO_OK);
+	cr_assert_eq(noise_ik_read_msg1(&res, want, wlen, NULL, NULL, back), PROTO_OK);
 	cr_assert(memcmp(back, payload, plen) == 0);
 	cr_assert(memcmp(res.rs, ini.s_pub, 32) == 0, "responder learnt the initiator's key");
 
@@ -303,7 +303,7 @@ Test(noise, low_order_remote_static_refused_by_initiator)
 
 	for (size_t i = 0; i < sizeof(low_order) / sizeof(low_order[0]); i++) {
 		noise_ik_init(&ini, NOISE_INITIATOR, NULL, 0, s, NULL, low_order[i]);
-		cr_assert_eq(noise_ik_write_msg1(&ini, NULL, NULL, 0, out), PROTO_LOW_ORDER,
+		cr_assert_eq(noise_ik_write_msg1(&ini, NULL, NULL, NULL, 0, out), PROTO_LOW_ORDER,
 			     "point %zu", i);
 	}
 }
@@ -317,11 +317,11 @@ Test(noise, low_order_ephemeral_in_msg1)
 	make_pair(&p);
 	for (size_t i = 0; i < sizeof(low_order) / sizeof(low_order[0]); i++) {
 		noise_ik_init(&ini, NOISE_INITIATOR, NULL, 0, p.ini_s, NULL, p.res_pub);
-		cr_assert_eq(noise_ik_write_msg1(&ini, NULL, payload, 4, msg), PROTO_OK);
+		cr_assert_eq(noise_ik_write_msg1(&ini, NULL, NULL, payload, 4, msg), PROTO_OK);
 		memcpy(msg, low_order[i], 32);
 		noise_ik_init(&res, NOISE_RESPONDER, NULL, 0, p.res_s, NULL, NULL);
-		cr_assert_eq(noise_ik_read_msg1(&res, msg, sizeof(msg), payload), PROTO_LOW_ORDER,
-			     "point %zu", i);
+		cr_assert_eq(noise_ik_read_msg1(&res, msg, sizeof(msg), NULL, NULL, payload),
+			     PROTO_LOW_ORDER, "point %zu", i);
 	}
 }
 
@@ -336,11 +336,88 @@ Test(noise, low_order_static_in_msg1)
 		/* an initiator claiming a low-order static key: ss must refuse it */
 		noise_ik_init(&ini, NOISE_INITIATOR, NULL, 0, p.ini_s, NULL, p.res_pub);
 		memcpy(ini.s_pub, low_order[i], 32);
-		cr_assert_eq(noise_ik_write_msg1(&ini, NULL, NULL, 0, msg), PROTO_OK);
+		cr_assert_eq(noise_ik_write_msg1(&ini, NULL, NULL, NULL, 0, msg), PROTO_OK);
 		noise_ik_init(&res, NOISE_RESPONDER, NULL, 0, p.res_s, NULL, NULL);
-		cr_assert_eq(noise_ik_read_msg1(&res, msg, sizeof(msg), none), PROTO_LOW_ORDER,
-			     "point %zu", i);
+		cr_assert_eq(noise_ik_read_msg1(&res, msg, sizeof(msg), NULL, NULL, none),
+			     PROTO_LOW_ORDER, "point %zu", i);
 	}
+}
+
+/* an ss cache holding one value, whatever the key */
+static const uint8_t *fixed_ss(void *ctx, const uint8_t rs[32])
+{
+	(void)rs;
+	return ctx;
+}
+
+Test(noise, cached_ss_same_messages)
+{
+	struct noise_handshake ini[2], res[2];
+	struct noise_cipher tx[2], rx[2];
+	struct pair p;
+	uint8_t ss[32], ss_res[32], ini_pub[32], ie[32], re[32], back[4];
+	uint8_t m1[2][NOISE_MSG1_OVERHEAD + 4], m2[2][NOISE_MSG2_OVERHEAD + 4];
+
+	make_pair(&p);
+	randombytes_buf(ie, 32);
+	randombytes_buf(re, 32);
+	crypto_scalarmult_base(ini_pub, p.ini_s);
+	cr_assert_eq(noise_ik_static_dh(ss, p.ini_s, p.res_pub), PROTO_OK);
+	cr_assert_eq(noise_ik_static_dh(ss_res, p.res_s, ini_pub), PROTO_OK);
+	cr_assert(memcmp(ss, ss_res, 32) == 0);
+	/* [0] computes ss, [1] is given it on both sides */
+	for (int i = 0; i < 2; i++) {
+		noise_ik_init(&ini[i], NOISE_INITIATOR, (const uint8_t *)"x", 1, p.ini_s, NULL,
+			      p.res_pub);
+		noise_ik_init(&res[i], NOISE_RESPONDER, (const uint8_t *)"x", 1, p.res_s, NULL,
+			      NULL);
+		cr_assert_eq(noise_ik_write_msg1(&ini[i], ie, i ? ss : NULL,
+						 (const uint8_t *)"ping", 4, m1[i]),
+			     PROTO_OK);
+		cr_assert_eq(noise_ik_read_msg1(&res[i], m1[i], sizeof(m1[i]), i ? fixed_ss : NULL,
+						ss_res, back),
+			     PROTO_OK);
+		cr_assert(memcmp(back, "ping", 4) == 0);
+		cr_assert_eq(noise_ik_write_msg2(&res[i], re, (const uint8_t *)"pong", 4, m2[i]),
+			     PROTO_OK);
+		cr_assert_eq(noise_ik_read_msg2(&ini[i], m2[i], sizeof(m2[i]), back), PROTO_OK);
+		noise_ik_split(&ini[i], &tx[i], &rx[i]);
+	}
+	cr_assert(memcmp(m1[0], m1[1], sizeof(m1[0])) == 0);
+	cr_assert(memcmp(m2[0], m2[1], sizeof(m2[0])) == 0);
+	cr_assert(memcmp(ini[0].sym.h, ini[1].sym.h, 64) == 0);
+	cr_assert(memcmp(tx[0].key, tx[1].key, 32) == 0 && memcmp(rx[0].key, rx[1].key, 32) == 0);
+}
+
+Test(noise, cached_ss_low_order_and_wrong)
+{
+	struct noise_handshake ini, res;
+	struct pair p;
+	uint8_t ss[32], zero[32] = {0}, msg[NOISE_MSG1_OVERHEAD], none[1];
+
+	make_pair(&p);
+	/* the cache is filled by a checked DH: nothing for a low-order point */
+	for (size_t i = 0; i < sizeof(low_order) / sizeof(low_order[0]); i++) {
+		memset(ss, 0x55, 32);
+		cr_assert_eq(noise_ik_static_dh(ss, p.res_s, low_order[i]), PROTO_LOW_ORDER,
+			     "point %zu", i);
+		cr_assert(memcmp(ss, zero, 32) == 0);
+	}
+	/* an all-zero ss is what such a point gives: refused on both sides */
+	noise_ik_init(&ini, NOISE_INITIATOR, NULL, 0, p.ini_s, NULL, p.res_pub);
+	cr_assert_eq(noise_ik_write_msg1(&ini, NULL, zero, NULL, 0, msg), PROTO_LOW_ORDER);
+	noise_ik_init(&ini, NOISE_INITIATOR, NULL, 0, p.ini_s, NULL, p.res_pub);
+	cr_assert_eq(noise_ik_write_msg1(&ini, NULL, NULL, NULL, 0, msg), PROTO_OK);
+	noise_ik_init(&res, NOISE_RESPONDER, NULL, 0, p.res_s, NULL, NULL);
+	cr_assert_eq(noise_ik_read_msg1(&res, msg, sizeof(msg), fixed_ss, zero, none),
+		     PROTO_LOW_ORDER);
+	/* a wrong one fails the payload's tag */
+	memset(ss, 0x55, 32);
+	noise_ik_init(&res, NOISE_RESPONDER, NULL, 0, p.res_s, NULL, NULL);
+	cr_assert_eq(noise_ik_read_msg1(&res, msg, sizeof(msg), fixed_ss, ss, none), PROTO_DECRYPT);
+	/* NULL from the lookup: computed */
+	noise_ik_init(&res, NOISE_RESPONDER, NULL, 0, p.res_s, NULL, NULL);
+	cr_assert_eq(noise_ik_read_msg1(&res, msg, sizeof(msg), fixed_ss, NULL, none), PROTO_OK);
 }
 
 Test(noise, low_order_ephemeral_in_msg2)
@@ -352,8 +429,8 @@ Test(noise, low_order_ephemeral_in_msg2)
 	make_pair(&p);
 	noise_ik_init(&ini, NOISE_INITIATOR, NULL, 0, p.ini_s, NULL, p.res_pub);
 	noise_ik_init(&res, NOISE_RESPONDER, NULL, 0, p.res_s, NULL, NULL);
-	cr_assert_eq(noise_ik_write_msg1(&ini, NULL, NULL, 0, m1), PROTO_OK);
-	cr_assert_eq(noise_ik_read_msg1(&res, m1, sizeof(m1), none), PROTO_OK);
+	cr_assert_eq(noise_ik_write_msg1(&ini, NULL, NULL, NULL, 0, m1), PROTO_OK);
+	cr_assert_eq(noise_ik_read_msg1(&res, m1, sizeof(m1), NULL, NULL, none), PROTO_OK);
 	cr_assert_eq(noise_ik_write_msg2(&res, NULL, NULL, 0, m2), PROTO_OK);
 	for (size_t i = 0; i < sizeof(low_order) / sizeof(low_order[0]); i++) {
 		uint8_t bad[NOISE_MSG2_OVERHEAD];
@@ -376,15 +453,16 @@ Test(noise, every_flipped_bit_refused)
 	make_pair(&p);
 	noise_ik_init(&ini, NOISE_INITIATOR, (const uint8_t *)"x", 1, p.ini_s, NULL, p.res_pub);
 	noise_ik_init(&res, NOISE_RESPONDER, (const uint8_t *)"x", 1, p.res_s, NULL, NULL);
-	cr_assert_eq(noise_ik_write_msg1(&ini, NULL, (const uint8_t *)"abc", 3, m1), PROTO_OK);
+	cr_assert_eq(noise_ik_write_msg1(&ini, NULL, NULL, (const uint8_t *)"abc", 3, m1),
+		     PROTO_OK);
 	for (size_t bit = 0; bit < sizeof(m1) * 8; bit++) {
 		m1[bit / 8] ^= 1 << (bit % 8);
 		copy = res;
-		cr_assert_eq(noise_ik_read_msg1(&copy, m1, sizeof(m1), out), PROTO_DECRYPT,
-			     "bit %zu", bit);
+		cr_assert_eq(noise_ik_read_msg1(&copy, m1, sizeof(m1), NULL, NULL, out),
+			     PROTO_DECRYPT, "bit %zu", bit);
 		m1[bit / 8] ^= 1 << (bit % 8);
 	}
-	cr_assert_eq(noise_ik_read_msg1(&res, m1, sizeof(m1), out), PROTO_OK);
+	cr_assert_eq(noise_ik_read_msg1(&res, m1, sizeof(m1), NULL, NULL, out), PROTO_OK);
 	cr_assert_eq(noise_ik_write_msg2(&res, NULL, (const uint8_t *)"def", 3, m2), PROTO_OK);
 	for (size_t bit = 0; bit < sizeof(m2) * 8; bit++) {
 		m2[bit / 8] ^= 1 << (bit % 8);
@@ -406,8 +484,8 @@ Test(noise, prologue_mismatch_refused)
 	make_pair(&p);
 	noise_ik_init(&ini, NOISE_INITIATOR, (const uint8_t *)"tether/1", 8, p.ini_s, NULL, p.res_pub);
 	noise_ik_init(&res, NOISE_RESPONDER, (const uint8_t *)"tether/2", 8, p.res_s, NULL, NULL);
-	cr_assert_eq(noise_ik_write_msg1(&ini, NULL, NULL, 0, m1), PROTO_OK);
-	cr_assert_eq(noise_ik_read_msg1(&res, m1, sizeof(m1), none), PROTO_DECRYPT);
+	cr_assert_eq(noise_ik_write_msg1(&ini, NULL, NULL, NULL, 0, m1), PROTO_OK);
+	cr_assert_eq(noise_ik_read_msg1(&res, m1, sizeof(m1), NULL, NULL, none), PROTO_DECRYPT);
 }
 
 Test(noise, short_messages_refused)
@@ -416,7 +494,8 @@ Test(noise, short_messages_refused)
 	uint8_t buf[NOISE_MSG1_OVERHEAD] = {0}, none[1], s[32] = {1};
 
 	noise_ik_init(&hs, NOISE_RESPONDER, NULL, 0, s, NULL, NULL);
-	cr_assert_eq(noise_ik_read_msg1(&hs, buf, NOISE_MSG1_OVERHEAD - 1, none), PROTO_BAD_LENGTH);
+	cr_assert_eq(noise_ik_read_msg1(&hs, buf, NOISE_MSG1_OVERHEAD - 1, NULL, NULL, none),
+		     PROTO_BAD_LENGTH);
 	noise_ik_init(&hs, NOISE_INITIATOR, NULL, 0, s, NULL, s);
 	cr_assert_eq(noise_ik_read_msg2(&hs, buf, NOISE_MSG2_OVERHEAD - 1, none), PROTO_BAD_LENGTH);
 }
@@ -430,8 +509,8 @@ Test(noise, fresh_ephemerals_differ)
 	make_pair(&p);
 	noise_ik_init(&a, NOISE_INITIATOR, NULL, 0, p.ini_s, NULL, p.res_pub);
 	noise_ik_init(&b, NOISE_INITIATOR, NULL, 0, p.ini_s, NULL, p.res_pub);
-	cr_assert_eq(noise_ik_write_msg1(&a, NULL, NULL, 0, m1), PROTO_OK);
-	cr_assert_eq(noise_ik_write_msg1(&b, NULL, NULL, 0, m2), PROTO_OK);
+	cr_assert_eq(noise_ik_write_msg1(&a, NULL, NULL, NULL, 0, m1), PROTO_OK);
+	cr_assert_eq(noise_ik_write_msg1(&b, NULL, NULL, NULL, 0, m2), PROTO_OK);
 	cr_assert(memcmp(m1, m2, 32) != 0);
 	noise_handshake_clear(&a);
 	cr_assert_eq(a.s_priv[0] | a.e_priv[5] | a.sym.cipher.key[0], 0);

@@ -247,8 +247,9 @@ static void check_case(json_t *j)
 	/* concentrator consumes the vector's message 1 */
 	msg1_len = hex(msg1, sizeof(msg1), j, "msg1");
 	cr_assert_eq(handshake_initiation_check(&c.conc, msg1, msg1_len), PROTO_OK);
-	cr_assert_eq(handshake_initiation_consume(&conc_hs, &c.conc, msg1, msg1_len, &got1),
-		     PROTO_OK, "%s", c.id);
+	cr_assert_eq(
+		handshake_initiation_consume(&conc_hs, &c.conc, msg1, msg1_len, NULL, NULL, &got1),
+		PROTO_OK, "%s", c.id);
 	assert_msg1_payload(&got1, &c.m1);
 	cr_assert(memcmp(conc_hs.remote_static, c.agent_pub, 32) == 0);
 	cr_assert_eq(conc_hs.remote_index, c.agent_index);
@@ -305,7 +306,8 @@ static void check_case(json_t *j)
 		cr_assert(all_zero(&conc_keys, sizeof(conc_keys)));
 		noise_ik_init(&ini, NOISE_INITIATOR, (const uint8_t *)WIRE_PROLOGUE, 8, c.agent_priv, NULL, c.conc_pub);
 		noise_ik_init(&res, NOISE_RESPONDER, (const uint8_t *)WIRE_PROLOGUE, 8, c.conc_priv, NULL, NULL);
-		cr_assert_eq(noise_ik_read_msg1(&res, msg1 + 8, msg1_len - 40, plain), PROTO_OK);
+		cr_assert_eq(noise_ik_read_msg1(&res, msg1 + 8, msg1_len - 40, NULL, NULL, plain),
+			     PROTO_OK);
 		cr_assert_eq(noise_ik_write_msg2(&res, c.conc_eph, (const uint8_t *)"\x10\x01\x01",
 						 3, buf),
 			     PROTO_OK);
@@ -332,6 +334,87 @@ Test(vectors_handshake, every_case)
 
 	for (size_t i = 0; i < json_array_size(cases); i++)
 		check_case(json_array_get(cases, i));
+}
+
+/* the concentrator's ss cache: one agent key, counting the lookups */
+struct ss_cache {
+	uint8_t key[32];
+	uint8_t ss[32];
+	unsigned int lookups;
+};
+
+static const uint8_t *ss_lookup(void *ctx, const uint8_t rs[32])
+{
+	struct ss_cache *cache = ctx;
+
+	cache->lookups++;
+	return memcmp(rs, cache->key, 32) == 0 ? cache->ss : NULL;
+}
+
+/* Both sides with ss precomputed, as the daemons run: every byte, hash
+ * and key of the vectors again, the ss DH never done per handshake. */
+static void check_case_cached(json_t *j)
+{
+	struct vcase c;
+	struct ss_cache cache = {.lookups = 0};
+	struct handshake agent_hs, conc_hs;
+	struct session_keys agent_keys, conc_keys;
+	struct tlv_msg1 got1;
+	struct tlv_msg2 got2;
+	uint8_t msg1[WIRE_INIT_MAX_LEN], msg2[WIRE_RESP_MAX_LEN], k1[32], k2[32];
+	size_t msg1_len, msg2_len;
+
+	load_case(&c, j);
+	cr_assert_eq(handshake_peer_precompute(&c.server, &c.agent), PROTO_OK);
+	cr_assert(c.server.has_ss);
+	memcpy(cache.key, c.agent_pub, 32);
+	cr_assert_eq(handshake_ss_compute(cache.ss, &c.conc, c.agent_pub), PROTO_OK);
+	cr_assert(memcmp(cache.ss, c.server.ss, 32) == 0, "%s: DH(a, C) == DH(c, A)", c.id);
+
+	cr_assert_eq(handshake_initiation_create(&agent_hs, &c.agent, &c.server, c.agent_index,
+						 &c.m1, NULL, c.agent_eph, msg1, sizeof(msg1),
+						 &msg1_len),
+		     PROTO_OK, "%s", c.id);
+	assert_hex(msg1, msg1_len, j, "msg1", c.id);
+	assert_hex(agent_hs.h_after_msg1, 64, j, "h_after_msg1", c.id);
+
+	cr_assert_eq(handshake_initiation_consume(&conc_hs, &c.conc, msg1, msg1_len, ss_lookup,
+						  &cache, &got1),
+		     PROTO_OK, "%s", c.id);
+	cr_assert_eq(cache.lookups, 1);
+	assert_msg1_payload(&got1, &c.m1);
+	cr_assert(memcmp(conc_hs.remote_static, c.agent_pub, 32) == 0);
+	assert_hex(conc_hs.h_after_msg1, 64, j, "h_after_msg1", c.id);
+
+	cr_assert_eq(handshake_response_create(&conc_hs, c.conc_index, &c.m2, c.conc_eph, msg2,
+					       sizeof(msg2), &msg2_len, &conc_keys),
+		     PROTO_OK, "%s", c.id);
+	assert_hex(msg2, msg2_len, j, "msg2", c.id);
+	assert_hex(conc_hs.hash, 64, j, "handshake_hash", c.id);
+	cr_assert_eq(
+		handshake_response_consume(&agent_hs, &c.agent, msg2, msg2_len, &got2, &agent_keys),
+		PROTO_OK, "%s", c.id);
+	assert_hex(agent_hs.hash, 64, j, "handshake_hash", c.id);
+
+	hex(k1, 32, j, "k1_agent_to_concentrator");
+	hex(k2, 32, j, "k2_concentrator_to_agent");
+	if (c.m2.status == WIRE_STATUS_OK) {
+		cr_assert(memcmp(agent_keys.send, k1, 32) == 0, "%s agent sends k1", c.id);
+		cr_assert(memcmp(agent_keys.recv, k2, 32) == 0, "%s agent receives k2", c.id);
+		cr_assert(memcmp(conc_keys.send, k2, 32) == 0, "%s concentrator sends k2", c.id);
+		cr_assert(memcmp(conc_keys.recv, k1, 32) == 0, "%s concentrator receives k1", c.id);
+	}
+	handshake_peer_clear(&c.server);
+	cr_assert(all_zero(&c.server, sizeof(c.server)));
+	sodium_memzero(&cache, sizeof(cache));
+}
+
+Test(vectors_handshake, every_case_with_cached_ss)
+{
+	json_t *cases = json_object_get(root, "cases");
+
+	for (size_t i = 0; i < json_array_size(cases); i++)
+		check_case_cached(json_array_get(cases, i));
 }
 
 Test(vectors_handshake, cookie)
