@@ -72,7 +72,7 @@ static void respond(struct handshake *hs, struct tlv_msg1 *m1, uint8_t status,
 	struct tlv_msg2 m2 = {.status = status};
 	struct session_keys keys;
 
-	cr_assert_eq(handshake_initiation_consume(hs, &gw, msg, len, m1), PROTO_OK);
+	cr_assert_eq(handshake_initiation_consume(hs, &gw, msg, len, NULL, NULL, m1), PROTO_OK);
 	if (status == WIRE_STATUS_OK) {
 		m2.addr4[0] = 100, m2.addr4[1] = 64, m2.addr4[3] = 7;
 		m2.peer4[0] = 100, m2.peer4[1] = 64, m2.peer4[3] = 1;
@@ -100,7 +100,7 @@ Test(agent_tunnel, message1_carries_name_agent_and_increasing_stamps)
 	initiate(0);
 	first_index = t.hs.local_index;
 	memcpy(first_e, msg + WIRE_INIT_OFF_E, 32);
-	cr_assert_eq(handshake_initiation_consume(&hs, &gw, msg, len, &m1), PROTO_OK);
+	cr_assert_eq(handshake_initiation_consume(&hs, &gw, msg, len, NULL, NULL, &m1), PROTO_OK);
 	cr_expect_str_eq(m1.name, "an12345678");
 	cr_expect(!strncmp(m1.agent, "tether-agent/", 13), "%s", m1.agent);
 	cr_expect_eq(m1.token_len, 0);
@@ -113,7 +113,7 @@ Test(agent_tunnel, message1_carries_name_agent_and_increasing_stamps)
 	initiate(7 * SEC);
 	cr_expect_neq(t.hs.local_index, first_index);
 	cr_expect(memcmp(first_e, msg + WIRE_INIT_OFF_E, 32) != 0);
-	cr_assert_eq(handshake_initiation_consume(&hs, &gw, msg, len, &m1), PROTO_OK);
+	cr_assert_eq(handshake_initiation_consume(&hs, &gw, msg, len, NULL, NULL, &m1), PROTO_OK);
 	cr_expect_gt(tai64n_compare(m1.timestamp, first_ts), 0);
 }
 
@@ -124,7 +124,7 @@ Test(agent_tunnel, enrollment_token_sent)
 
 	init(TOKEN);
 	initiate(0);
-	cr_assert_eq(handshake_initiation_consume(&hs, &gw, msg, len, &m1), PROTO_OK);
+	cr_assert_eq(handshake_initiation_consume(&hs, &gw, msg, len, NULL, NULL, &m1), PROTO_OK);
 	cr_expect_str_eq(m1.token, TOKEN);
 	tlv_msg1_clear(&m1);
 }
@@ -279,9 +279,10 @@ Test(agent_tunnel, foreign_answers_dropped)
 	/* a gateway with another key cannot even read message 1 */
 	keys_generate(other_priv);
 	cr_assert_eq(handshake_identity_init(&other, other_priv), PROTO_OK);
-	cr_expect_neq(handshake_initiation_consume(&hs, &other, msg, len, &m1), PROTO_OK);
+	cr_expect_neq(handshake_initiation_consume(&hs, &other, msg, len, NULL, NULL, &m1),
+		      PROTO_OK);
 	/* a tampered message 2 is dropped and the attempt still waits */
-	cr_assert_eq(handshake_initiation_consume(&hs, &gw, msg, len, &m1), PROTO_OK);
+	cr_assert_eq(handshake_initiation_consume(&hs, &gw, msg, len, NULL, NULL, &m1), PROTO_OK);
 	m2.addr4[0] = 100, m2.peer4[0] = 100, m2.mtu = 1420, m2.keepalive = 25;
 	cr_assert_eq(handshake_response_create(&hs, 0, &m2, NULL, msg, sizeof(msg), &len, &keys),
 		     PROTO_OK);
