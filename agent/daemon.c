@@ -111,6 +111,7 @@ struct agent {
 	socklen_t attempt_len, data_len;
 	struct tlv_msg2 m2; /* of the current session */
 	bool has_m2;
+	bool configured; /* the TUN holds m2's addresses and MTU */
 	uint64_t last_handshake; /* Unix seconds */
 	char last_error[STATUS_ERROR_MAX + 1];
 	struct counters c;
@@ -433,8 +434,11 @@ static void answered_ok(struct agent *a, const struct tlv_msg2 *m2)
 	char err[ERR_MAX];
 	int ret;
 
-	if (!a->has_m2 || !same_addresses(&a->m2, m2)) {
+	/* a failed configuration is tried again at the next OK, even with the
+	 * same addresses */
+	if (!a->has_m2 || !a->configured || !same_addresses(&a->m2, m2)) {
 		ret = netif_configure(&a->nif, m2, err, sizeof(err));
+		a->configured = !ret;
 		if (ret)
 			log_err("%s", err);
 	}
@@ -836,7 +840,7 @@ static void remote_stop(struct agent *a)
 	endpoint_free(&a->ep);
 	tunnel_clear(&a->tun);
 	a->remote = false;
-	a->link_up = a->has_m2 = a->resolving = a->lookup_done = false;
+	a->link_up = a->has_m2 = a->configured = a->resolving = a->lookup_done = false;
 	a->unanswered = 0;
 	a->attempt_len = a->data_len = 0;
 	a->last_error[0] = '\0';

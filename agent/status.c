@@ -261,7 +261,9 @@ int status_write(const char *path, const struct agent_status *st, char *err, siz
 		goto out;
 	}
 	ret = write_all(fd, text, len);
-	if (!ret && close(fd))
+	/* closed whatever the write did: the daemon retries every second, and
+	 * a full disk must not cost it a descriptor each time */
+	if (close(fd) && !ret)
 		ret = -errno;
 	fd = -1;
 	if (!ret && rename(tmp, path))

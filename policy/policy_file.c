@@ -350,7 +350,8 @@ int policy_file_load(struct policy *p, const char *path, struct policy_error *er
 	size_t len = 0;
 	int fd, ret = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO in place of the file must not hang a reload */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		ret = -errno;
 		fail(&ps, NULL, "cannot open: %s", strerror(-ret));

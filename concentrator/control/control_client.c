@@ -94,6 +94,9 @@ void control_client_close(struct control_client *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);
+	/* the answer to device.add with a token holds the token */
+	if (c->buf)
+		explicit_bzero(c->buf, c->cap);
 	free(c->buf);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -160,9 +163,15 @@ static int make_room(struct control_client *c)
 	if (c->len >= CONTROL_CLIENT_LINE_MAX)
 		return -EMSGSIZE;
 	cap = c->cap ? c->cap * 2 : 2 * READ_CHUNK;
-	buf = realloc(c->buf, cap);
+	/* not realloc: it would leave what was read (a token) in the old block */
+	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
+	if (c->buf) {
+		memcpy(buf, c->buf, c->len);
+		explicit_bzero(c->buf, c->cap);
+		free(c->buf);
+	}
 	c->buf = buf;
 	c->cap = cap;
 	return 0;

@@ -12,6 +12,8 @@
 
 #include "concentrator/tetherd/pool.h"
 #include "concentrator/tetherd/registry.h"
+#include "proto/name.h"
+#include "proto/wire.h"
 
 enum {
 	TOKEN_RANDOM = 24, /* 192 bits: base64url gives REGISTRY_TOKEN_LEN characters */
@@ -24,6 +26,7 @@ _Static_assert(sodium_base64_ENCODED_LEN(TOKEN_RANDOM, sodium_base64_VARIANT_URL
 	       "a token is REGISTRY_TOKEN_LEN characters and a NUL");
 _Static_assert(REGISTRY_TOKEN_LEN >= REGISTRY_TOKEN_MIN && REGISTRY_TOKEN_LEN <= REGISTRY_TOKEN_MAX,
 	       "our tokens fit ENROLL_TOKEN (PROTOCOL.md 3.5)");
+_Static_assert((int)REGISTRY_NAME_MAX == (int)WIRE_NAME_MAX, "one device-name rule");
 
 struct registry {
 	const struct registry_backend *be;
@@ -45,20 +48,11 @@ static void say(char *msg, size_t msglen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* PROTOCOL.md 2: ^[a-z0-9][a-z0-9-]{0,62}$ */
+/* PROTOCOL.md 2, by proto's rule: the registry, tetherctl and the
+ * handshake can never disagree on a name */
 static int check_name(const char *name)
 {
-	size_t i, len = strnlen(name, REGISTRY_NAME_MAX + 1);
-
-	if (len == 0 || len > REGISTRY_NAME_MAX || name[0] == '-')
-		return -EINVAL;
-	for (i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-			return -EINVAL;
-	}
-	return 0;
+	return name_valid(name, strnlen(name, REGISTRY_NAME_MAX + 1)) ? 0 : -EINVAL;
 }
 
 /* A name as it may appear in a message: a bad one can come off the wire, so

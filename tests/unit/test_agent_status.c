@@ -2,10 +2,13 @@
  * atomic write and read back, hostile values kept on their line, and the
  * human and JSON forms. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "agent/status.h"
@@ -129,6 +132,44 @@ Test(agent_status, write_and_read)
 	cr_expect_eq(status_read(path, &back, err, sizeof(err)), -EINVAL);
 	cr_expect_neq(strstr(err, path), NULL, "%s", err);
 	unlink(path);
+	rmdir(dir);
+}
+
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+
+	cr_assert_not_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A write that fails (here: past RLIMIT_FSIZE, as on a full disk) still
+ * closes the temp file: the daemon retries every second. */
+Test(agent_status, failed_write_closes)
+{
+	char dir[] = "/tmp/test_agent_status.XXXXXX", path[128], err[256], tmp[140];
+	struct agent_status st = sample();
+	struct rlimit rl;
+	int before;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, STATUS_FILE);
+	cr_assert_neq(signal(SIGXFSZ, SIG_IGN), SIG_ERR);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = 16;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	before = open_fds();
+	for (int i = 0; i < 8; i++)
+		cr_expect_lt(status_write(path, &st, err, sizeof(err)), 0);
+	cr_expect_eq(open_fds(), before, "a failed write leaked descriptors");
+	/* no half-written file is left behind either */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	cr_expect_neq(access(tmp, F_OK), 0);
+	cr_expect_neq(access(path, F_OK), 0);
 	rmdir(dir);
 }
 

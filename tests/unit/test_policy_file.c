@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy/policy_file.h"
@@ -254,4 +255,20 @@ Test(policy_file, load_from_disk)
 	cr_assert_str_eq(err.message,
 			 "/nonexistent/policy.conf: cannot open: No such file or directory");
 	cr_assert_eq(policy_file_load(&pol, "/tmp", &err), -EINVAL);
+}
+
+/* A FIFO in place of the policy file is refused at once: opening it
+ * blocking would hang tetherd's start or reload until a writer came. */
+Test(policy_file, fifo_does_not_hang, .timeout = 10)
+{
+	char dir[] = "/tmp/tether-policy-XXXXXX", path[64];
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/policy.conf", dir);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	policy_init(&pol);
+	cr_expect_eq(policy_file_load(&pol, path, &err), -EINVAL);
+	cr_expect(strstr(err.message, "not a regular file"), "%s", err.message);
+	unlink(path);
+	rmdir(dir);
 }
