@@ -4,9 +4,13 @@
 #include "concentrator/control/control.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "proto/keys.h"
 #include "proto/name.h"
@@ -353,4 +357,22 @@ nomem:
 	json_decref(o);
 	errno = ENOMEM;
 	return NULL;
+}
+
+static void *json_wipe_alloc(size_t size)
+{
+	return malloc(size);
+}
+
+static void json_wipe_free(void *ptr)
+{
+	if (!ptr)
+		return;
+	sodium_memzero(ptr, malloc_usable_size(ptr));
+	free(ptr);
+}
+
+void control_json_wipe_on_free(void)
+{
+	json_set_alloc_funcs(json_wipe_alloc, json_wipe_free);
 }

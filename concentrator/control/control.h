@@ -85,4 +85,9 @@ int control_request_parse(const char *line, size_t len, struct control_request *
 /* The request as a JSON object for the wire, or NULL with errno set. */
 json_t *control_request_json(const struct control_request *req);
 
+/* Make jansson wipe every block it frees: answers carry one-time tokens,
+ * and jansson would otherwise leave their text in freed memory. Call once
+ * at start, before any JSON is made. */
+void control_json_wipe_on_free(void);
+
 #endif

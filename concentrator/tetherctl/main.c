@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "concentrator/control/control.h"
 #include "concentrator/tetherctl/cmd_device.h"
 #include "concentrator/tetherctl/cmd_key.h"
 #include "concentrator/tetherctl/cmd_status.h"
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
 	enum ctl_exit ex;
 	int i;
 
+	control_json_wipe_on_free();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *arg = argv[i];
 

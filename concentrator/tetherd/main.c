@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "concentrator/control/control.h"
 #include "common/log.h"
 #include "common/tetherd_config.h"
 #include "concentrator/tetherd/daemon.h"
@@ -94,6 +95,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tetherd: libsodium failed to initialise\n");
 		return 1;
 	}
+	control_json_wipe_on_free();
 	/* stderr until started, so start-up errors reach whoever started it */
 	log_init("tetherd", LOG_TARGET_STDERR, opt.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	if (check)
