@@ -391,6 +391,7 @@ enum cli_exit cmd_enroll(const struct cli *cli)
 	if (m2.url_len) {
 		fprintf(stderr, "the device's URL:\n");
 		print_url(&m2);
+		fflush(stdout); /* the URL before the next line, also into a pipe */
 	} else {
 		fprintf(stderr, "the gateway gave no URL for the device\n");
 	}

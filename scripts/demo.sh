@@ -28,6 +28,14 @@ build=$top/build-demo
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 n() { local role=$1; shift; ip netns exec "$prefix-$role" "$@"; }
+# bg ROLE NAME CMD...: start CMD in ROLE's namespace, its PID in NAME.pid
+# (ip netns exec execs CMD, so $! is CMD's own PID)
+bg() {
+	local role=$1 name=$2
+	shift 2
+	ip netns exec "$prefix-$role" "$@" &
+	echo $! >"$run_dir/$name.pid"
+}
 
 stop() {
 	local pidfile pid ns
@@ -42,6 +50,8 @@ stop() {
 		kill -9 "$(cat "$pidfile")" 2>/dev/null || true
 	done
 	for ns in $(ip netns list | awk '{print $1}' | grep "^$prefix-" || true); do
+		# only the demo's own processes run in its namespaces
+		for pid in $(ip netns pids "$ns"); do kill -9 "$pid" 2>/dev/null || true; done
 		ip netns del "$ns"
 	done
 	rm -rf "$run_dir" "/etc/netns/$prefix-client"
@@ -139,7 +149,7 @@ private_key = $gw/tetherd.key
 domain = $domain
 pool = 100.64.0.0/16
 gateway = 100.64.0.1
-keepalive = 10
+keepalive = 5
 state_dir = $gw/state
 control = $gw/tetherd.sock
 control_ro = $gw/tetherd-ro.sock
@@ -152,15 +162,13 @@ https = 0.0.0.0:443
 tls_cert = $gw/wildcard.pem
 tls_key = $gw/wildcard.key
 EOF
-n gw "$tetherd" -f "$gw/tetherd.conf" -d >"$gw/tetherd.log" 2>&1 &
-echo $! >"$run_dir/tetherd.pid"
+bg gw tetherd "$tetherd" -f "$gw/tetherd.conf" -d >"$gw/tetherd.log" 2>&1
 for _ in $(seq 50); do
 	[ -S "$gw/tetherd-ro.sock" ] && break
 	sleep 0.1
 done
 [ -S "$gw/tetherd-ro.sock" ] || { echo "demo: tetherd did not start:"; cat "$gw/tetherd.log"; exit 1; }
-n gw "$proxy" -f "$gw/tetherd.conf" -d >"$gw/proxy.log" 2>&1 &
-echo $! >"$run_dir/proxy.pid"
+bg gw proxy "$proxy" -f "$gw/tetherd.conf" -d >"$gw/proxy.log" 2>&1
 
 say "meters: enroll each with a one-time token, then start its agent"
 i=0
@@ -168,8 +176,7 @@ for m in "${meters[@]}"; do
 	i=$((i + 1))
 	dir=$run_dir/$m
 	mkdir -p "$dir"
-	n "$m" "$meterd" -p 80 -n "$m" >"$dir/meterd.log" 2>&1 &
-	echo $! >"$run_dir/meterd-$m.pid"
+	bg "$m" "meterd-$m" "$meterd" -p 80 -n "$m" >"$dir/meterd.log" 2>&1
 	token=$("$tetherctl" -s "$gw/tetherd.sock" device add "$m" --token --ttl 1h --json | jq -r .token)
 	cat >"$dir/agent.conf" <<EOF
 [agent]
@@ -184,8 +191,7 @@ EOF
 	echo "\$ tether-agent enroll --server $gw_wan:51900 --server-key $server_key --name $m --token <token>"
 	n "$m" "$agent" enroll --server "$gw_wan:51900" --server-key "$server_key" --name "$m" \
 		--token "$token" -f "$dir/agent.conf"
-	n "$m" "$agent" -f "$dir/agent.conf" -d >"$dir/agent.log" 2>&1 &
-	echo $! >"$run_dir/agent-$m.pid"
+	bg "$m" "agent-$m" "$agent" -f "$dir/agent.conf" -d >"$dir/agent.log" 2>&1
 done
 
 online() {
@@ -224,9 +230,11 @@ cat <<EOF
 Browse from the client namespace:
   ip netns exec $prefix-client curl http://${meters[0]}.$domain/
   ip netns exec $prefix-client curl --cacert $run_dir/demo-ca.pem https://${meters[0]}.$domain/
-Take a meter offline and see the offline page (within a few seconds):
+Take a meter offline and see the offline page (after 3 keepalives, 15 s):
   kill \$(cat $run_dir/agent-${meters[1]}.pid)
   ip netns exec $prefix-client curl http://${meters[1]}.$domain/
+A name the gateway does not know gets a 404 page:
+  ip netns exec $prefix-client curl --resolve nosuch.$domain:80:$gw_lan http://nosuch.$domain/
 Look around on the gateway:
   $tetherctl -s $gw/tetherd.sock device list
   ip netns exec $prefix-gw ip -br link

@@ -75,8 +75,7 @@ size_t accesslog_format(char *out, size_t cap, const struct accesslog_entry *e)
 	return o.len;
 }
 
-void accesslog_count(struct devtab_stats *stats, int status, uint64_t bytes_in,
-		     uint64_t bytes_out)
+void accesslog_count(struct devtab_stats *stats, int status, uint64_t bytes_in, uint64_t bytes_out)
 {
 	int class = status / 100;
 

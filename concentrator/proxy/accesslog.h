@@ -10,7 +10,7 @@
 #include "concentrator/proxy/devtab.h"
 
 enum {
-	ACCESSLOG_PATH_MAX = 200,   /* longer paths are cut, with "..." */
+	ACCESSLOG_PATH_MAX = 200,  /* longer paths are cut, with "..." */
 	ACCESSLOG_METHOD_MAX = 32, /* HTTP_METHOD_MAX */
 	ACCESSLOG_LINE_MAX = 512,
 };
@@ -21,10 +21,10 @@ struct accesslog_entry {
 	const char *method; /* NULL: none (malformed, passthrough) */
 	const char *path;   /* NULL: none */
 	size_t path_len;
-	int status;	       /* 0: no answer (connection closed) */
-	uint64_t bytes;	       /* to the client */
+	int status;	/* 0: no answer (connection closed) */
+	uint64_t bytes; /* to the client */
 	uint64_t duration_ns;
-	const char *note;      /* why, for failures; NULL otherwise */
+	const char *note; /* why, for failures; NULL otherwise */
 };
 
 /* "client=198.18.1.2 device=an1 method=GET path=/ status=200 bytes=512
@@ -34,7 +34,6 @@ size_t accesslog_format(char *out, size_t cap, const struct accesslog_entry *e);
 
 /* Count one answered request for a device: status class (0: none), bytes
  * from the client and to the client. */
-void accesslog_count(struct devtab_stats *stats, int status, uint64_t bytes_in,
-		     uint64_t bytes_out);
+void accesslog_count(struct devtab_stats *stats, int status, uint64_t bytes_in, uint64_t bytes_out);
 
 #endif

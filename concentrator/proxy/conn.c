@@ -62,8 +62,8 @@ struct flow {
 	uint64_t left;		/* HTTP_FRAMING_LENGTH: body bytes not yet taken */
 	struct chunked chunked; /* HTTP_FRAMING_CHUNKED */
 	struct bufpool_pipe *pipe;
-	uint64_t rx; /* bytes read from the source */
-	uint64_t tx; /* bytes written to the sink */
+	uint64_t rx;	 /* bytes read from the source */
+	uint64_t tx;	 /* bytes written to the sink */
 	uint8_t framing; /* enum http_framing, or FLOW_HEAD */
 	bool ended;	 /* nothing more of this message to take from the source */
 	bool eof;	 /* the source closed */
@@ -97,8 +97,8 @@ struct xchg {
 	struct flow up;	  /* client -> device */
 	struct flow down; /* device -> client */
 	uint64_t t0;
-	int status;	  /* final status the client got, 0 none yet */
-	bool routed;	  /* the head was complete: log this request */
+	int status;  /* final status the client got, 0 none yet */
+	bool routed; /* the head was complete: log this request */
 	bool logged;
 	bool passthrough; /* TLS passthrough: tunnel once connected */
 	bool retry_ok;	  /* the whole request is in c->out and idempotent */
@@ -639,7 +639,8 @@ static ssize_t splice_in(struct conn *c, enum side s, struct bufpool_pipe *pp, s
 	ssize_t r;
 
 	do
-		r = splice(side_fd(c, s), NULL, pp->wr, NULL, max, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		r = splice(side_fd(c, s), NULL, pp->wr, NULL, max,
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		/* the pipe is empty, so it is the socket that has nothing */
@@ -683,8 +684,7 @@ static bool flushed(const struct flow *f, const struct buf *b)
 
 /* May the next body bytes skip userspace? Only between plain sockets,
  * with the buffer empty (so order is kept) and a body large enough. */
-static bool can_splice(const struct conn *c, const struct flow *f, const struct buf *b,
-		       size_t *max)
+static bool can_splice(const struct conn *c, const struct flow *f, const struct buf *b, size_t *max)
 {
 	uint64_t n;
 
@@ -799,6 +799,18 @@ static int pump(struct conn *c, struct flow *f, enum side src, enum side dst, st
 	for (;;) {
 		struct buf *b = *bp;
 
+		/* take all that is read first, so a head and its body go out in one write */
+		if (b && b->fwd < b->end && !f->ended) {
+			ret = take(c, f, b);
+			if (ret < 0) {
+				*who = src;
+				return ret;
+			}
+			if (ret > 0) {
+				progress = 1;
+				continue;
+			}
+		}
 		if (b && b->start < b->fwd) {
 			if (!writable(c, dst))
 				break;
@@ -833,17 +845,6 @@ static int pump(struct conn *c, struct flow *f, enum side src, enum side dst, st
 			b->start = b->fwd = b->end = 0;
 		if (f->ended)
 			break;
-		if (b && b->fwd < b->end) {
-			ret = take(c, f, b);
-			if (ret < 0) {
-				*who = src;
-				return ret;
-			}
-			if (ret > 0) {
-				progress = 1;
-				continue;
-			}
-		}
 		if (f->eof) {
 			if (f->framing == HTTP_FRAMING_CLOSE || f->framing == HTTP_FRAMING_TUNNEL) {
 				f->ended = true;
@@ -928,8 +929,7 @@ static int begin_request(struct conn *c)
 	c->x = x;
 	b->start = b->fwd;
 	buf_compact(b);
-	http_request_init(&x->req, x->req_fields, c->px->params.max_fields,
-			  c->px->params.max_head);
+	http_request_init(&x->req, x->req_fields, c->px->params.max_fields, c->px->params.max_head);
 	/* the first request keeps the deadline it got at accept */
 	if (c->dl_which != PROXY_T_HEADER)
 		arm(c, PROXY_T_HEADER);
@@ -970,7 +970,8 @@ static int start_request(struct conn *c)
 	x->routed = true;
 	memcpy(x->method, b->data + req->method.off, req->method.len); /* <= HTTP_METHOD_MAX */
 	x->method[req->method.len] = '\0';
-	x->path_len = req->path.len > ACCESSLOG_PATH_MAX + 1 ? ACCESSLOG_PATH_MAX + 1 : req->path.len;
+	x->path_len =
+		req->path.len > ACCESSLOG_PATH_MAX + 1 ? ACCESSLOG_PATH_MAX + 1 : req->path.len;
 	memcpy(x->path, b->data + req->path.off, x->path_len);
 
 	if (host_device(b->data + req->host.off, req->host.len, px->cfg->domain, x->device) !=
@@ -1313,6 +1314,11 @@ static int step_exchange(struct conn *c)
 	if (!out || out->start == out->end) {
 		ret = pump(c, &x->up, CLIENT, DEVICE, &c->cin, &who);
 		if (ret < 0) {
+			/* a body the parser refuses: 400 while the answer has not begun */
+			if (who == CLIENT && ret == -EPROTO && !x->down.tx) {
+				c->px->counters.bad_body++;
+				return answer(c, ERRPAGE_BAD_REQUEST, NULL, "bad-chunked-body");
+			}
 			if (who == CLIENT) {
 				close_conn(c, x->up.eof ? "client-closed" : "bad-request-body");
 				return 1;
@@ -1576,7 +1582,7 @@ void conn_run_queue(struct proxy *px)
 
 void conn_expire(struct proxy *px, struct deadline *d, enum proxy_timeout which)
 {
-	struct conn *c = container_of(d, struct conn, dl);
+	struct conn *c;
 	static const char *const notes[PROXY_T_COUNT] = {
 		[PROXY_T_HEADER] = "header-timeout",   [PROXY_T_IDLE] = "idle-timeout",
 		[PROXY_T_CONNECT] = "connect-timeout", [PROXY_T_RESPONSE] = "response-timeout",
@@ -1586,9 +1592,11 @@ void conn_expire(struct proxy *px, struct deadline *d, enum proxy_timeout which)
 
 	px->counters.timeouts[which]++;
 	if (which == PROXY_T_POOL) {
+		/* only idle device connections are on this list */
 		upstream_close(px, container_of(d, struct upstream, dl));
 		return;
 	}
+	c = container_of(d, struct conn, dl);
 	if (c->state == CS_DEAD)
 		return;
 	/* a device too slow to connect or to begin its answer: 504 */

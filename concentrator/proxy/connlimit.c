@@ -76,7 +76,8 @@ static void grow(struct connlimit *l)
 	free(ob);
 }
 
-int connlimit_client_get(struct connlimit *l, const struct in6_addr *addr, struct connlimit_client **client)
+int connlimit_client_get(struct connlimit *l, const struct in6_addr *addr,
+			 struct connlimit_client **client)
 {
 	struct connlimit_client *c;
 	size_t k;

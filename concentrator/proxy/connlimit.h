@@ -37,7 +37,8 @@ void connlimit_free(struct connlimit *l);
 /* Count one more connection from addr. Returns 0 with *client set (hand it
  * back to connlimit_client_put()), -ENFILE when `total` is reached, -EMFILE
  * when addr has `per_client` already, -ENOMEM. */
-int connlimit_client_get(struct connlimit *l, const struct in6_addr *addr, struct connlimit_client **client);
+int connlimit_client_get(struct connlimit *l, const struct in6_addr *addr,
+			 struct connlimit_client **client);
 void connlimit_client_put(struct connlimit *l, struct connlimit_client *client);
 
 /* May one more connection attach to a device that has `attached`?

@@ -139,6 +139,14 @@ void devtab_put(struct devtab *t, struct devtab_entry *e)
 		free(e);
 }
 
+void devtab_distrust(struct devtab *t)
+{
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		for (struct devtab_entry *e = t->buckets[i]; e; e = e->next)
+			e->epoch++;
+	}
+}
+
 void devtab_foreach(const struct devtab *t, void (*fn)(const struct devtab_entry *e, void *arg),
 		    void *arg)
 {
@@ -194,9 +202,10 @@ static int parse_device(const json_t *dev, struct devinfo *info, char *err, size
 	if (state) {
 		const char *st = json_string_value(state);
 
-		if (!st || (strcmp(st, "active") && strcmp(st, "pending") && strcmp(st, "disabled"))) {
-			snprintf(err, errlen, "device %s: \"state\" is not active, pending or disabled",
-				 s);
+		if (!st ||
+		    (strcmp(st, "active") && strcmp(st, "pending") && strcmp(st, "disabled"))) {
+			snprintf(err, errlen,
+				 "device %s: \"state\" is not active, pending or disabled", s);
 			return -EBADMSG;
 		}
 		info->disabled = !strcmp(st, "disabled");
@@ -257,7 +266,7 @@ int devtab_snapshot(struct devtab *t, const json_t *answer, char *err, size_t er
 		snprintf(err, errlen, "the snapshot is not {\"ok\": true, \"devices\": [...]}");
 		return -EBADMSG;
 	}
-	json_array_foreach(devices, i, dev) {
+	json_array_foreach (devices, i, dev) {
 		ret = parse_device(dev, &info, err, errlen);
 		if (ret)
 			return ret;
@@ -266,7 +275,7 @@ int devtab_snapshot(struct devtab *t, const json_t *answer, char *err, size_t er
 		for (struct devtab_entry *e = t->buckets[i]; e; e = e->next)
 			e->mark = false;
 	}
-	json_array_foreach(devices, i, dev) {
+	json_array_foreach (devices, i, dev) {
 		ret = parse_device(dev, &info, err, errlen); /* checked above */
 		if (!ret)
 			ret = upsert(t, &info);

@@ -37,8 +37,8 @@ struct devtab_entry {
 	bool online;
 	bool disabled;
 	bool pending;
-	bool removed; /* off the table, waiting for its last reference */
-	bool mark;    /* snapshot sweep */
+	bool removed;	/* off the table, waiting for its last reference */
+	bool mark;	/* snapshot sweep */
 	int64_t since;	/* Unix seconds of the last online/offline change; 0 unknown */
 	uint32_t epoch; /* bumped when online or the address changes */
 	uint32_t refs;	/* references held (devtab_get) */
@@ -50,8 +50,8 @@ struct devtab_entry {
 
 struct devtab {
 	struct devtab_entry **buckets;
-	size_t nbuckets; /* power of two */
-	size_t count;	 /* entries on the table */
+	size_t nbuckets;  /* power of two */
+	size_t count;	  /* entries on the table */
 	uint64_t changes; /* snapshots and events applied */
 };
 
@@ -74,6 +74,10 @@ int devtab_snapshot(struct devtab *t, const json_t *answer, char *err, size_t er
  * and future ones) sets it to DEVICE. 0, -EBADMSG (err says why; table
  * unchanged) or -ENOMEM. */
 int devtab_event(struct devtab *t, const json_t *event, char *err, size_t errlen);
+
+/* Distrust the proxy's kept connections to every device (bump each
+ * epoch): tetherd went away, and its tunnels may have gone with it. */
+void devtab_distrust(struct devtab *t);
 
 /* Counted references for connections. */
 void devtab_get(struct devtab_entry *e);

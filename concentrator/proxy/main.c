@@ -78,7 +78,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "tether-proxy: unexpected argument \"%s\"\n%s", argv[optind], usage);
+		fprintf(stderr, "tether-proxy: unexpected argument \"%s\"\n%s", argv[optind],
+			usage);
 		return -EINVAL;
 	}
 	if (!o->config[0]) {

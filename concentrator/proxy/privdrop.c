@@ -100,7 +100,8 @@ int privdrop(const char *user, char *err, size_t errlen)
 	}
 	if (ruid == 0 || euid == 0 || suid == 0 || rgid == 0 || egid == 0 || sgid == 0 ||
 	    ruid != uid || euid != uid || suid != uid) {
-		snprintf(err, errlen, "still root after dropping privileges (uid %u/%u/%u gid %u/%u/%u)",
+		snprintf(err, errlen,
+			 "still root after dropping privileges (uid %u/%u/%u gid %u/%u/%u)",
 			 (unsigned)ruid, (unsigned)euid, (unsigned)suid, (unsigned)rgid,
 			 (unsigned)egid, (unsigned)sgid);
 		return -EPERM;
@@ -116,7 +117,8 @@ int privdrop(const char *user, char *err, size_t errlen)
 	}
 	if (caps[0].effective || caps[1].effective || caps[0].permitted || caps[1].permitted ||
 	    caps[0].inheritable || caps[1].inheritable) {
-		snprintf(err, errlen, "capabilities left after dropping privileges (effective %08x%08x)",
+		snprintf(err, errlen,
+			 "capabilities left after dropping privileges (effective %08x%08x)",
 			 caps[1].effective, caps[0].effective);
 		return -EPERM;
 	}

@@ -20,10 +20,10 @@
 #include "concentrator/proxy/conn.h"
 
 enum {
-	ACCEPT_BATCH = 64,	 /* accepts per listener event */
-	ACCEPT_PAUSE_MS = 100,	 /* out of fds: listeners rest this long */
+	ACCEPT_BATCH = 64,     /* accepts per listener event */
+	ACCEPT_PAUSE_MS = 100, /* out of fds: listeners rest this long */
 	LISTEN_BACKLOG = 4096,
-	FDS_PER_CONN = 4,	 /* client, device, and a pipe's two ends in use */
+	FDS_PER_CONN = 4, /* client, device, and a pipe's two ends in use */
 	FDS_SPARE = 64,
 };
 
@@ -162,7 +162,8 @@ static void on_accept(struct evloop_handler *h, uint32_t events)
 			if (log_ratelimit(&rl, px->now))
 				log_warn("accept: %s", strerror(errno));
 			/* out of fds or memory: let the loop breathe */
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
 				pause_listeners(px);
 			return;
 		}
@@ -218,6 +219,9 @@ int proxy_open(struct proxy *px, const struct tetherd_config *cfg,
 	px->sigfd = -1;
 	px->cfg = cfg;
 	px->params = *params;
+	/* struct xchg has room for PROXY_FIELDS_MAX lines a head */
+	if (px->params.max_fields > PROXY_FIELDS_MAX)
+		px->params.max_fields = PROXY_FIELDS_MAX;
 	px->now = evloop_now();
 	fit_fd_limit(px);
 	for (int t = 0; t < PROXY_T_COUNT; t++)
@@ -317,9 +321,9 @@ int proxy_run(struct proxy *px)
 		log_err("signals: %s", strerror(-ret));
 		return ret;
 	}
-	log_notice("serving %s, TLS %s; devices from %s; at most %u connections",
-		   px->cfg->domain, px->terminate ? "terminated here" : "passed through by SNI",
-		   px->cfg->control_ro, px->params.limits.total);
+	log_notice("serving %s, TLS %s; devices from %s; at most %u connections", px->cfg->domain,
+		   px->terminate ? "terminated here" : "passed through by SNI", px->cfg->control_ro,
+		   px->params.limits.total);
 	while (!px->stop) {
 		px->now = evloop_now();
 		expire(px);
@@ -359,9 +363,9 @@ static void log_device(const struct devtab_entry *e, void *arg)
 	const struct devtab_stats *s = &e->stats;
 
 	(void)arg;
-	log_notice("device %s: %s requests=%" PRIu64 " 1xx=%" PRIu64 " 2xx=%" PRIu64
-		   " 3xx=%" PRIu64 " 4xx=%" PRIu64 " 5xx=%" PRIu64 " unanswered=%" PRIu64
-		   " bytes_in=%" PRIu64 " bytes_out=%" PRIu64 " device_connections=%u idle=%u",
+	log_notice("device %s: %s requests=%" PRIu64 " 1xx=%" PRIu64 " 2xx=%" PRIu64 " 3xx=%" PRIu64
+		   " 4xx=%" PRIu64 " 5xx=%" PRIu64 " unanswered=%" PRIu64 " bytes_in=%" PRIu64
+		   " bytes_out=%" PRIu64 " device_connections=%u idle=%u",
 		   e->name, devtab_route(e) == DEVTAB_ONLINE ? "online" : "offline", s->requests,
 		   s->status[1], s->status[2], s->status[3], s->status[4], s->status[5],
 		   s->status[0], s->bytes_in, s->bytes_out, e->conns, e->nidle);
@@ -378,17 +382,16 @@ void proxy_log_counters(struct proxy *px)
 		sni += k->sni[i];
 	log_notice("counters: connections=%zu accepted=%" PRIu64 " refused_total=%" PRIu64
 		   " refused_client=%" PRIu64 " refused_device=%" PRIu64 " requests=%" PRIu64
-		   " bad_requests=%" PRIu64 " bad_responses=%" PRIu64 " 404=%" PRIu64
-		   " offline=%" PRIu64 " unreachable=%" PRIu64 " 504=%" PRIu64
+		   " bad_requests=%" PRIu64 " bad_bodies=%" PRIu64 " bad_responses=%" PRIu64
+		   " 404=%" PRIu64 " offline=%" PRIu64 " unreachable=%" PRIu64 " 504=%" PRIu64
 		   " tls_failed=%" PRIu64 " sni_refused=%" PRIu64 " device_connects=%" PRIu64
 		   " reused=%" PRIu64 " retried=%" PRIu64 " spliced=%" PRIu64 " copied=%" PRIu64
 		   " watch_snapshots=%" PRIu64 " watch_events=%" PRIu64,
-		   px->nconns, k->accepted, k->refused_total, k->refused_client,
-		   k->refused_device, k->requests, bad, k->bad_response,
-		   k->pages[ERRPAGE_NOT_FOUND], k->pages[ERRPAGE_OFFLINE],
-		   k->pages[ERRPAGE_UNREACHABLE], k->pages[ERRPAGE_TIMEOUT], k->tls_failed, sni,
-		   k->connects, k->reused, k->retried, k->spliced, k->copied,
-		   px->watch.connects, px->watch.events);
+		   px->nconns, k->accepted, k->refused_total, k->refused_client, k->refused_device,
+		   k->requests, bad, k->bad_body, k->bad_response, k->pages[ERRPAGE_NOT_FOUND],
+		   k->pages[ERRPAGE_OFFLINE], k->pages[ERRPAGE_UNREACHABLE],
+		   k->pages[ERRPAGE_TIMEOUT], k->tls_failed, sni, k->connects, k->reused,
+		   k->retried, k->spliced, k->copied, px->watch.connects, px->watch.events);
 	devtab_foreach(&px->devtab, log_device, NULL);
 }
 

@@ -27,7 +27,8 @@ struct xchg;
 
 /* Each timeout is a fixed duration with its own list (deadline.h). */
 enum proxy_timeout {
-	PROXY_T_HEADER = 0, /* first request head, TLS handshake or ClientHello; a request head once begun */
+	PROXY_T_HEADER = 0, /* a request head from its first byte (the first from accept,
+			     * with the TLS handshake or ClientHello) */
 	PROXY_T_IDLE,	    /* keep-alive wait for the next request */
 	PROXY_T_CONNECT,    /* connecting to a device: then 504 */
 	PROXY_T_RESPONSE,   /* the device's response head: then 504 */
@@ -43,8 +44,8 @@ struct proxy_params {
 	uint32_t timeout_ms[PROXY_T_COUNT];
 	struct connlimit_config limits;
 	uint32_t idle_per_device; /* idle device connections kept per device */
-	uint16_t max_head;   /* request and response head bytes (431 / 502) */
-	uint16_t max_fields; /* field lines per head (431 / 502) */
+	uint16_t max_head;	  /* request and response head bytes (431 / 502) */
+	uint16_t max_fields;	  /* field lines per head (431 / 502) */
 };
 
 enum {
@@ -58,6 +59,7 @@ struct proxy_counters {
 	uint64_t requests;
 	uint64_t pages[ERRPAGE_COUNT];		 /* our own answers */
 	uint64_t bad_request[HTTP_RESULT_COUNT]; /* why heads were refused */
+	uint64_t bad_body;			 /* chunked request bodies refused */
 	uint64_t bad_response;			 /* device answers we could not read */
 	uint64_t sni[SNI_RESULT_COUNT];		 /* passthrough ClientHellos */
 	uint64_t tls_failed;			 /* handshakes that failed */
@@ -87,8 +89,8 @@ struct proxy {
 	size_t nlisteners;
 	uint64_t resume_accept; /* when paused listeners come back, 0 none */
 	struct deadline_list timeouts[PROXY_T_COUNT];
-	struct conn *runq;  /* to run again without an event (fairness) */
-	struct conn *dead;  /* closed this turn, freed after it */
+	struct conn *runq; /* to run again without an event (fairness) */
+	struct conn *dead; /* closed this turn, freed after it */
 	struct upstream *dead_ups;
 	struct xchg *xchgs; /* free list of request states */
 	size_t nxchgs;

@@ -16,10 +16,15 @@ static void disconnect(struct watch *w, uint64_t now, const char *why, int err)
 {
 	w->registered = false;
 	control_client_close(&w->client);
+	/* tetherd's tunnels may have gone with it: kept device connections
+	 * are not trusted, a new connection finds out at once */
+	if (w->synced)
+		devtab_distrust(w->devtab);
 	if (!w->lost_logged) {
 		log_warn("tetherd's control socket %s: %s%s%s; answering from the last known "
 			 "table (%zu devices) and reconnecting",
-			 w->path, why, err ? ": " : "", err ? strerror(-err) : "", w->devtab->count);
+			 w->path, why, err ? ": " : "", err ? strerror(-err) : "",
+			 w->devtab->count);
 		w->lost_logged = true;
 	} else {
 		log_debug("tetherd's control socket %s: %s%s%s", w->path, why, err ? ": " : "",
@@ -79,7 +84,8 @@ static void on_readable(struct evloop_handler *h, uint32_t events)
 			continue;
 		}
 		if (ret < 0) {
-			disconnect(w, evloop_now(), ret == -ECONNRESET ? "tetherd closed it" : "read",
+			disconnect(w, evloop_now(),
+				   ret == -ECONNRESET ? "tetherd closed it" : "read",
 				   ret == -ECONNRESET ? 0 : ret);
 			return;
 		}

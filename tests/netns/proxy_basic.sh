@@ -201,6 +201,8 @@ pretty "WebSocket and forwarding fields"
 check "WebSocket echo through the proxy" n cl python3 "$client" ws $gw 80 "meter05.$domain"
 check "forwarding fields right on the 2nd keep-alive request, forged ones replaced" \
 	n cl python3 "$client" keepalive $gw 80 "meter06.$domain" 198.18.1.2
+check "pipelined requests to two devices on one connection, answered in order" \
+	n cl python3 "$client" pipeline $gw 80 "meter07.$domain" "meter08.$domain"
 
 # --- error pages ---
 pretty "error pages"
@@ -208,6 +210,8 @@ st() { [ "$(n cl python3 "$client" status $gw 80 "$1")" = "$2" ]; }
 check "malformed request: 400" st 'GET / HTTP/1.1\r\nHost: meter01.remote.test\r\nBad Header\r\n\r\n' 400
 check "request smuggling (Content-Length and chunked): 400" \
 	st 'POST / HTTP/1.1\r\nHost: meter01.remote.test\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' 400
+check "bad chunked request body: 400" \
+	st 'POST /post HTTP/1.1\r\nHost: meter16.remote.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n' 400
 check "head too large: 431" st 'GET / HTTP/1.1\r\nHost: meter01.remote.test\r\nX-Big: {big:20000}\r\n\r\n' 431
 check "HTTP/2.0 request line: 505" st 'GET / HTTP/2.0\r\nHost: meter01.remote.test\r\n\r\n' 505
 big_sum=$(sha256sum <"$tmp/files/big" | cut -d' ' -f1)
@@ -224,6 +228,13 @@ check "a 2 MB response body, plain HTTP (splice)" \
 check "a 2 MB response body, TLS terminated (buffers)" \
 	sum_is "$big_sum" --cacert "$tmp/ca.pem" --resolve "meter16.$domain:443:$gw" \
 	"https://meter16.$domain/big"
+check "a 2 MB chunked response body (chunks of 1 B to 70 KB, extensions, trailer)" \
+	sum_is "$big_sum" -H "Host: meter16.$domain" "http://$gw/chunked/big"
+check "a 2 MB response body delimited by the device closing" \
+	sum_is "$big_sum" -H "Host: meter16.$domain" "http://$gw/close/big"
+check "a 2 MB chunked response body over TLS" \
+	sum_is "$big_sum" --cacert "$tmp/ca.pem" --resolve "meter16.$domain:443:$gw" \
+	"https://meter16.$domain/chunked/big"
 check "a 200 KB request body with Content-Length" \
 	sum_is "$post_sum" -H "Host: meter16.$domain" -H 'Expect:' --data-binary @"$tmp/files/post" \
 	"http://$gw/post"

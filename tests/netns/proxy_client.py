@@ -8,11 +8,14 @@ meterd cannot say enough:
                                                    second with forged forwarding fields;
                                                    checks what the device saw
   proxy_client.py ws ADDR PORT HOST                a WebSocket echo through the proxy
+  proxy_client.py pipeline ADDR PORT HOST1 HOST2   three requests in one write, to HOST1,
+                                                   HOST2, HOST1: three answers in order
   proxy_client.py slowloris ADDR PORT HOST N SECONDS READY_FILE
                                                    N connections that send a head a byte
                                                    at a time; READY_FILE once all are open
-  proxy_client.py serve ADDR PORT DIR              a device with big bodies: GET serves
-                                                   DIR's files, POST answers the SHA-256
+  proxy_client.py serve ADDR PORT DIR              a device with big bodies: GET /F serves
+                                                   DIR's file F (/chunked/F chunked, /close/F
+                                                   until it closes), POST answers the SHA-256
                                                    of its body (Content-Length or chunked);
                                                    HTTP/1.1 keep-alive
 
@@ -147,6 +150,19 @@ def cmd_ws(addr, port, host):
     print("ok")
 
 
+def cmd_pipeline(addr, port, host1, host2):
+    s = connect(addr, port)
+    hosts = [host1, host2, host1]
+    s.sendall(b"".join(b"GET /name HTTP/1.1\r\nHost: %s\r\n\r\n" % h.encode() for h in hosts))
+    rest = b""
+    for h in hosts:
+        status, _, body, rest = read_response(s, rest)
+        want = h.split(".")[0].encode() + b"\n"
+        if status != 200 or body != want:
+            fail("pipelined answer for %s: %d %r" % (h, status, body))
+    print("ok")
+
+
 def cmd_slowloris(addr, port, host, n, seconds, ready):
     head = ("GET / HTTP/1.1\r\nHost: %s\r\nX-Slow: " % host).encode()
     socks = []
@@ -185,9 +201,29 @@ class Device(http.server.BaseHTTPRequestHandler):
         name = os.path.basename(self.path)
         try:
             with open(os.path.join(self.root, name), "rb") as f:
-                self.reply(200, f.read())
+                data = f.read()
         except OSError:
             self.reply(404, b"no such file\n")
+            return
+        if self.path.startswith("/chunked/"):
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            i, size = 0, 1
+            while i < len(data):
+                part = data[i:i + size]
+                self.wfile.write(b"%x;ext=1\r\n%s\r\n" % (len(part), part))
+                i += len(part)
+                size = size * 3 % 70001 + 1
+            self.wfile.write(b"0\r\nX-Trailer: yes\r\n\r\n")
+        elif self.path.startswith("/close/"):
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(data)
+            self.close_connection = True
+        else:
+            self.reply(200, data)
 
     def do_POST(self):
         h = hashlib.sha256()
@@ -212,6 +248,7 @@ def cmd_serve(addr, port, root):
 
 if __name__ == "__main__":
     cmds = {"status": (cmd_status, 3), "keepalive": (cmd_keepalive, 4), "ws": (cmd_ws, 3),
+            "pipeline": (cmd_pipeline, 4),
             "slowloris": (cmd_slowloris, 6), "serve": (cmd_serve, 3)}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds or len(sys.argv) - 2 != cmds[sys.argv[1]][1]:
         sys.stderr.write(__doc__)

@@ -8,9 +8,14 @@
 Test(proxy_accesslog, line)
 {
 	char out[ACCESSLOG_LINE_MAX];
-	struct accesslog_entry e = {.client = "198.18.1.2", .device = "an1", .method = "GET",
-				    .path = "/index.html?x=1", .path_len = 15, .status = 200,
-				    .bytes = 512, .duration_ns = 1234567};
+	struct accesslog_entry e = {.client = "198.18.1.2",
+				    .device = "an1",
+				    .method = "GET",
+				    .path = "/index.html?x=1",
+				    .path_len = 15,
+				    .status = 200,
+				    .bytes = 512,
+				    .duration_ns = 1234567};
 
 	accesslog_format(out, sizeof(out), &e);
 	cr_assert_str_eq(out, "client=198.18.1.2 device=an1 method=GET path=/index.html?x=1 "
@@ -29,8 +34,12 @@ Test(proxy_accesslog, hostile_bytes_and_long_paths)
 {
 	static char path[1000];
 	char out[ACCESSLOG_LINE_MAX];
-	struct accesslog_entry e = {.client = "::1", .device = "an1", .method = "G\nT",
-				    .path = "/a b\x1b[31m", .path_len = 9, .status = 200};
+	struct accesslog_entry e = {.client = "::1",
+				    .device = "an1",
+				    .method = "G\nT",
+				    .path = "/a b\x1b[31m",
+				    .path_len = 9,
+				    .status = 200};
 
 	accesslog_format(out, sizeof(out), &e);
 	cr_assert_str_eq(out, "client=::1 device=an1 method=G?T path=/a?b?[31m status=200 "

@@ -172,6 +172,28 @@ Test(proxy_devtab, removed_entry_lives_while_referenced)
 	devtab_put(&t, e);
 }
 
+/* Kept connections are trusted while the epoch stays: a change of online
+ * or address bumps it, and so does losing tetherd; other updates do not. */
+Test(proxy_devtab, epochs)
+{
+	struct devtab_entry *e;
+	uint32_t ep;
+
+	cr_assert_eq(snapshot(json_pack("[o]", dev("an1", "100.64.0.2", 1, 1, "active"))), 0);
+	e = devtab_find(&t, "an1");
+	ep = e->epoch;
+	cr_assert_eq(event("online", dev("an1", "100.64.0.2", 1, 5, "active")), 0);
+	cr_assert_eq(e->epoch, ep, "nothing that matters changed");
+	cr_assert_eq(event("offline", dev("an1", "100.64.0.2", 0, 6, "active")), 0);
+	cr_assert_neq(e->epoch, ep);
+	ep = e->epoch;
+	cr_assert_eq(event("address", dev("an1", "100.64.0.3", 0, 6, "active")), 0);
+	cr_assert_neq(e->epoch, ep);
+	ep = e->epoch;
+	devtab_distrust(&t);
+	cr_assert_neq(e->epoch, ep);
+}
+
 Test(proxy_devtab, many_devices)
 {
 	char name[16];
