@@ -6,7 +6,9 @@
 # each device's own web server; devices kept apart from each other and from
 # the gateway's ports; a device cut off going offline (a connect fails at
 # once) and coming back; a tetherd restart with devices online; kill -9
-# during an enrollment storm; disable, enable and remove with agents online.
+# during an enrollment storm; disable, enable and remove with agents online;
+# the real tether-proxy serving each device at its URL to a client (404 for
+# an unknown name, 502 offline, following tetherd across its restart).
 #
 #   gateway (P-gw)                 router (P-nat)                  devices
 #   gw0 198.18.1.1/24 ------------ wan0 198.18.1.2/24
@@ -15,8 +17,9 @@
 #   tt-<hash of b> ... peer B                                            tether-agent (token), meterd :80
 #   curl as nobody (proxy_user)    lan-b 198.19.2.1/24 ----------- P-b: dev0 198.19.2.2/24
 #   listener 100.64.0.1:2222                                             tether-agent (key), meterd :80
-#                                  lan-f 198.19.3.1/24 ----------- P-fab: dev0 198.19.3.2/24
-#                                                                        30 x tether-agent enroll
+#   tether-proxy :80 on cl0        lan-f 198.19.3.1/24 ----------- P-fab: dev0 198.19.3.2/24
+#   cl0 198.18.2.1/24 --- P-cl: eth0 198.18.2.2/24                      30 x tether-agent enroll
+#                             curl http://<name>.remote.test/ (no route out)
 #
 # P is "e2e" and this script's PID. Underlay 198.18.0.0/15, tunnel
 # 100.64.0.0/24; the router has no default route, so nothing leaves the
@@ -30,14 +33,16 @@ BUILD_DIR=${BUILD_DIR:-$(dirname "$0")/../../build}
 AGENT=$BUILD_DIR/agent/tether-agent
 TETHERD=$BUILD_DIR/concentrator/tetherd/tetherd
 TETHERCTL=$BUILD_DIR/concentrator/tetherctl/tetherctl
+PROXY=$BUILD_DIR/concentrator/proxy/tether-proxy
 METERD=$BUILD_DIR/tests/tools/meterd
 A=meter-a1                      # enrolled by token; short name: tt-meter-a1
 B=meter-b2-with-a-long-name     # enrolled by key; long name: tt- + 12 hash characters
 GW=100.64.0.1
+PROXY_ADDR=198.18.2.1           # the gateway's client-facing address: tether-proxy's http
 STORM=30
 
 require_root
-for b in "$AGENT" "$TETHERD" "$TETHERCTL" "$METERD"; do
+for b in "$AGENT" "$TETHERD" "$TETHERCTL" "$METERD" "$PROXY"; do
 	if [ ! -x "$b" ]; then
 		echo "missing $b (build first)"
 		echo "0 passed, 1 failed"
@@ -49,6 +54,7 @@ for t in jq curl setpriv ping python3; do
 done
 
 tmp=$(mktemp -d /tmp/te2e.XXXXXX)
+chmod 711 "$tmp" # the proxy runs as nobody and must reach ctl-ro.sock (keys stay 0600)
 cleanup() {
 	cleanup_netns
 	rm -rf "$tmp"
@@ -133,6 +139,23 @@ start_tetherd() {
 	TETHERD_PID=$LAST_PID
 	wait_for 10 ctl status
 }
+# the client fetching http://NAME.remote.test/PATH through the proxy: prints
+# the body, or with -c the status code
+via_proxy() {
+	local fmt=() out=()
+	if [ "$1" = -c ]; then fmt=(-w '%{http_code}'); out=(-o /dev/null); shift; fi
+	n cl curl -s -m "${3:-3}" "${fmt[@]}" "${out[@]}" \
+		--resolve "$1.remote.test:80:$PROXY_ADDR" "http://$1.remote.test${2:-/name}"
+}
+proxy_serves() { [ "$(via_proxy "$1")" = "$1" ]; }
+proxy_offline_page() {
+	local page code
+	page=$(via_proxy "$1" / 1) || return 1
+	code=$(via_proxy -c "$1" / 1) || return 1
+	[ "$code" = 502 ] && echo "$page" | grep -q "$1 is offline"
+}
+snapshots() { grep -c 'following tetherd on' "$tmp/proxy.log" || true; }
+
 start_agent() {
 	bg "$1" "$AGENT" -f "$tmp/$1/agent.conf" -d 2>>"$tmp/$1/agent.log"
 	declare -g "AGENT_PID_$1=$LAST_PID"
@@ -145,10 +168,12 @@ ns_add nat
 ns_add a
 ns_add b
 ns_add fab
+ns_add cl
 link gw gw0 198.18.1.1/24 nat wan0 198.18.1.2/24
 link nat lan-a 198.19.1.1/24 a dev0 198.19.1.2/24
 link nat lan-b 198.19.2.1/24 b dev0 198.19.2.2/24
 link nat lan-f 198.19.3.1/24 fab dev0 198.19.3.2/24
+link gw cl0 $PROXY_ADDR/24 cl eth0 198.18.2.2/24
 n a ip route add default via 198.19.1.1
 n b ip route add default via 198.19.2.1
 n fab ip route add default via 198.19.3.1
@@ -180,9 +205,16 @@ control = $tmp/ctl.sock
 control_ro = $tmp/ctl-ro.sock
 policy = $tmp/policy.conf
 proxy_user = nobody
+
+[proxy]
+http = $PROXY_ADDR:80
 EOF
 : >"$tmp/policy.conf"
 start_tetherd
+bg gw "$PROXY" -f "$tmp/tetherd.conf" -d 2>>"$tmp/proxy.log"
+PROXY_PID=$LAST_PID
+check "tether-proxy listens on $PROXY_ADDR:80" wait_for 5 sh -c \
+	"ip netns exec $(ns gw) ss -Htln 'sport = :80' | grep -q '$PROXY_ADDR:80'"
 
 # --- enrollment ------------------------------------------------------------
 pretty "enrollment: $A by token, $B by key"
@@ -258,6 +290,13 @@ check "  (counted on 'no other local process reaches a device')" [ "$after" -gt 
 check "$A pings the gateway's tunnel address" quiet n a ping -c 1 -W 2 -q "$GW"
 check "$B pings the gateway's tunnel address" quiet n b ping -c 1 -W 2 -q "$GW"
 
+pretty "tether-proxy: each device at http://<name>.remote.test/ from the client"
+check "$A: its URL serves $A's own page" wait_for 5 proxy_serves "$A"
+check "$B: its URL serves $B's own page" wait_for 5 proxy_serves "$B"
+equal 404 "an unknown name: 404" via_proxy -c nosuch /name
+check_not "the client has no route to a device's tunnel address" \
+	quiet n cl curl -s -m 1 -o /dev/null "http://$ADDR_A/name"
+
 pretty "devices are kept apart, and from the gateway's ports"
 # the device sends from its tunnel address, so the agent's rule puts it
 # into the tunnel; the counters show tetherd delivered it and nft dropped it
@@ -290,8 +329,10 @@ stop_pid "$LISTENER"
 pretty "$A cut off (its underlay link down), then restored"
 n a ip link set dev0 down
 within 7000 "$A offline within 3 keepalives (6 s) and the sweep" offline "$A"
+within 1000 "proxy: $A's URL answers 502 'offline' within a second" proxy_offline_page "$A"
 check "$IF_A is down" is_down "$IF_A"
 check "$B stayed online" online "$B"
+check "proxy: $B's URL still serves $B" proxy_serves "$B"
 out=$(tcp gw - "$ADDR_A" 80 3 || true)
 ms=${out##* }
 check "a connect from the gateway fails at once: '$out' ms" \
@@ -306,11 +347,13 @@ n a ip route replace default via 198.19.1.1
 within 20000 "$A back online after the link is restored" online "$A"
 check "$IF_A is up" is_up "$IF_A"
 check "$A's page is reachable again" wait_for 5 name_is "$ADDR_A" "$A"
+check "proxy: $A's URL serves $A again" wait_for 5 proxy_serves "$A"
 
 # --- restart ---------------------------------------------------------------
 pretty "tetherd restarted (SIGTERM) with both devices online"
 IDX_A=$(ifindex "$IF_A")
 IDX_B=$(ifindex "$IF_B")
+SNAPS=$(snapshots)
 kill -TERM "$TETHERD_PID"
 rc=0; wait "$TETHERD_PID" || rc=$?
 equal 0 "SIGTERM: clean exit" echo "$rc"
@@ -327,6 +370,11 @@ echo "   (counted from the start: $(($(now_ms) - t0)) ms)"
 equal "$IDX_A $IDX_B" "every tt- interface kept its ifindex" sh -c "echo \$(ip netns exec $(ns gw) ip -j link show '$IF_A' | jq '.[0].ifindex') \$(ip netns exec $(ns gw) ip -j link show '$IF_B' | jq '.[0].ifindex')"
 check "$A's page is reachable" wait_for 5 name_is "$ADDR_A" "$A"
 check "$B's page is reachable" wait_for 5 name_is "$ADDR_B" "$B"
+within 6000 "proxy: reconnected to tetherd's watch stream (a new snapshot)" \
+	sh -c "[ \$(grep -c 'following tetherd on' '$tmp/proxy.log') -gt $SNAPS ]"
+within 3000 "proxy: $A's URL serves $A after the restart" proxy_serves "$A"
+within 3000 "proxy: $B's URL serves $B after the restart" proxy_serves "$B"
+check "proxy: still running" kill -0 "$PROXY_PID"
 
 # --- enrollment storm ------------------------------------------------------
 pretty "kill -9 during an enrollment storm of $STORM agents"
