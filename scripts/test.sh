@@ -102,7 +102,7 @@ if [ -z "${SKIP_FUZZ:-}" ]; then
 	if CC=clang build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
 		-Dtests=disabled; then
 		for fuzzer in build-fuzz/tests/fuzz/fuzz_*; do
-			[ -x "$fuzzer" ] || continue
+			[ -f "$fuzzer" ] && [ -x "$fuzzer" ] || continue
 			name=$(basename "$fuzzer")
 			corpus="$logs/corpus-$name"
 			mkdir -p "$corpus"
