@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -415,6 +416,31 @@ static int apply_policy(struct daemon *d, const struct policy *p)
 	return ret;
 }
 
+/* Every device holds its TUN's descriptor: the soft limit of 1024 would
+ * stop tetherd near a thousand devices, so take the hard limit (systemd's
+ * LimitNOFILE) and say what it allows. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		log_warn("file descriptor limit: %s", strerror(errno));
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			log_warn("raising the file descriptor limit to %llu: %s",
+				 (unsigned long long)rl.rlim_max, strerror(errno));
+			return;
+		}
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 4096)
+		log_warn("at most about %llu devices can be online: the file descriptor limit "
+			 "is %llu (raise LimitNOFILE)",
+			 (unsigned long long)rl.rlim_cur - 64, (unsigned long long)rl.rlim_cur);
+}
+
 int daemon_start(struct daemon *d, const struct daemon_options *opt)
 {
 	struct registry_config rcfg;
@@ -433,6 +459,7 @@ int daemon_start(struct daemon *d, const struct daemon_options *opt)
 	d->started = evloop_now();
 	d->started_wall = daemon_wall();
 	hashtab_seed();
+	raise_fd_limit();
 
 	ret = load(opt->config_path, &l, err, sizeof(err));
 	if (ret) {
