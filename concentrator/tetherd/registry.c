@@ -561,27 +561,38 @@ int registry_foreach(struct registry *reg, int (*fn)(const struct registry_devic
 	return reg->be->foreach (reg->store, walk_one, &w, msg, msglen);
 }
 
+/* Opens a transaction and reads the named device, for the changes that
+ * act on one existing device. *began says whether the caller must roll
+ * back. */
+static int begin_on_device(struct registry *reg, const char *name, struct registry_record *rec,
+			   bool *began, char *msg, size_t msglen)
+{
+	char s[SHOWN_SIZE];
+	int ret;
+
+	if (check_name(name)) {
+		say(msg, msglen, "invalid device name \"%s\"", shown(name, s));
+		return -EINVAL;
+	}
+	ret = reg->be->begin(reg->store, msg, msglen);
+	if (ret)
+		return ret;
+	*began = true;
+	ret = reg->be->get_by_name(reg->store, name, rec, msg, msglen);
+	if (ret == -ENOENT)
+		say(msg, msglen, "device %s: no such device", name);
+	return ret;
+}
+
 static int set_state(struct registry *reg, const char *name, bool enable, char *msg, size_t msglen)
 {
 	struct registry_record rec;
 	enum registry_state want;
-	char s[SHOWN_SIZE];
 	bool began = false;
 	int ret;
 
 	memset(&rec, 0, sizeof(rec));
-	if (check_name(name)) {
-		ret = -EINVAL;
-		say(msg, msglen, "invalid device name \"%s\"", shown(name, s));
-		goto out;
-	}
-	ret = reg->be->begin(reg->store, msg, msglen);
-	if (ret)
-		goto out;
-	began = true;
-	ret = reg->be->get_by_name(reg->store, name, &rec, msg, msglen);
-	if (ret == -ENOENT)
-		say(msg, msglen, "device %s: no such device", name);
+	ret = begin_on_device(reg, name, &rec, &began, msg, msglen);
 	if (ret)
 		goto out;
 
@@ -619,23 +630,12 @@ int registry_enable(struct registry *reg, const char *name, char *msg, size_t ms
 int registry_remove(struct registry *reg, const char *name, char *msg, size_t msglen)
 {
 	struct registry_record rec;
-	char s[SHOWN_SIZE], a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN];
 	bool began = false;
 	int ret;
 
 	memset(&rec, 0, sizeof(rec));
-	if (check_name(name)) {
-		ret = -EINVAL;
-		say(msg, msglen, "invalid device name \"%s\"", shown(name, s));
-		goto out;
-	}
-	ret = reg->be->begin(reg->store, msg, msglen);
-	if (ret)
-		goto out;
-	began = true;
-	ret = reg->be->get_by_name(reg->store, name, &rec, msg, msglen);
-	if (ret == -ENOENT)
-		say(msg, msglen, "device %s: no such device", name);
+	ret = begin_on_device(reg, name, &rec, &began, msg, msglen);
 	if (ret)
 		goto out;
 	ret = reg->be->remove(reg->store, name, msg, msglen);
