@@ -118,6 +118,7 @@ enum tunnel_answer tunnel_answer(struct tunnel *t, const uint8_t *msg, size_t le
 	case WIRE_STATUS_OK:
 		session_install(&t->sessions, &keys, SESSION_INITIATOR, now, NULL);
 		timers_response_ok(&t->timers, now, (uint64_t)m2->keepalive * WIRE_NSEC_PER_SEC);
+		timers_rekey_spread(&t->timers, randombytes_random());
 		t->handshakes++;
 		ans = TUNNEL_OK;
 		break;

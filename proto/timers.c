@@ -116,6 +116,14 @@ void timers_response_ok(struct timers *t, uint64_t now, uint64_t keepalive)
 		t->keepalive = keepalive;
 }
 
+void timers_rekey_spread(struct timers *t, uint32_t random)
+{
+	/* in microseconds first: random * spread in ns would overflow */
+	uint64_t us = (uint64_t)random * (TIMERS_REKEY_SPREAD / 1000) / UINT32_MAX;
+
+	t->rekey_early = us * 1000;
+}
+
 void timers_response_refused(struct timers *t, uint64_t now, uint32_t r)
 {
 	t->inflight = false;
@@ -246,7 +254,7 @@ static struct plan plan(const struct timers *t, uint64_t now)
 	 * session), or K + REKEY_TIMEOUT after the first send the concentrator
 	 * left unanswered; allowed from next_handshake on */
 	if (t->has_session && !t->rekey_requested) {
-		uint64_t want = t->created + WIRE_REKEY_AFTER_TIME;
+		uint64_t want = t->created + WIRE_REKEY_AFTER_TIME - t->rekey_early;
 
 		if (t->awaiting)
 			want = min64(want, t->unanswered + t->keepalive + WIRE_REKEY_TIMEOUT);

@@ -123,6 +123,7 @@ struct timers {
 	bool rekey_requested;	/* agent: REKEY_AFTER_MESSAGES reached */
 	bool cookie_retry;	/* agent: the current attempt follows a cookie */
 	bool online;		/* concentrator: the device is marked online */
+	uint64_t rekey_early;	/* agent: rekey this long before REKEY_AFTER_TIME */
 };
 
 /* No session. keepalive (ns) is the agent's default or the concentrator's
@@ -148,6 +149,13 @@ void timers_cookie_received(struct timers *t, uint64_t now, uint32_t jitter);
 
 /* Agent: session_encrypt said REKEY_AFTER_MESSAGES was reached. */
 void timers_rekey_wanted(struct timers *t);
+
+/* Agent: rekey up to TIMERS_REKEY_SPREAD before REKEY_AFTER_TIME, by a
+ * random u32, so devices that came online together (a gateway restart)
+ * do not all rekey in the same second forever after. Kept until changed;
+ * call it after each timers_response_ok. */
+#define TIMERS_REKEY_SPREAD (10 * WIRE_NSEC_PER_SEC)
+void timers_rekey_spread(struct timers *t, uint32_t random);
 
 /* A data message (keepalives included) was sent at now. */
 void timers_data_sent(struct timers *t, uint64_t now);

@@ -398,6 +398,7 @@ static void rx(struct bench *b, uint8_t *msg, size_t len, uint64_t now)
 			session_install(&s->sessions, &keys, SESSION_INITIATOR, now, NULL);
 			timers_response_ok(&s->timers, now,
 					   (uint64_t)m2.keepalive * WIRE_NSEC_PER_SEC);
+			timers_rekey_spread(&s->timers, randombytes_random());
 			b->st.ok++;
 			s->ok_at = now;
 			if (!s->online_at) {

@@ -225,6 +225,31 @@ Test(timers, rekey_at_120s)
 	cr_assert_eq(timers_next(&t, T0 + 120 * SEC), TIMERS_SEND_HANDSHAKE);
 }
 
+Test(timers, rekey_spread_up_to_10s_early)
+{
+	uint64_t now;
+
+	connected(T0, 0);
+	timers_rekey_spread(&t, UINT32_MAX);
+	for (now = T0; now < T0 + 100 * SEC; now += 5 * SEC) {
+		timers_data_sent(&t, now);
+		timers_data_received(&t, now + SEC / 10);
+	}
+	cr_assert_eq(timers_next(&t, T0 + 110 * SEC - 1), TIMERS_NONE);
+	cr_assert_eq(timers_next(&t, T0 + 110 * SEC), TIMERS_SEND_HANDSHAKE);
+
+	connected(T0, 0);
+	timers_rekey_spread(&t, UINT32_MAX / 2);
+	for (now = T0; now < T0 + 100 * SEC; now += 5 * SEC) {
+		timers_data_sent(&t, now);
+		timers_data_received(&t, now + SEC / 10);
+	}
+	now = T0 + 120 * SEC - (uint64_t)(UINT32_MAX / 2) * (TIMERS_REKEY_SPREAD / 1000) / UINT32_MAX * 1000;
+	cr_assert(now > T0 + 114 * SEC && now < T0 + 116 * SEC);
+	cr_assert_eq(timers_next(&t, now - 1), TIMERS_NONE);
+	cr_assert_eq(timers_next(&t, now), TIMERS_SEND_HANDSHAKE);
+}
+
 Test(timers, rekey_retries_every_5s_while_the_session_lives)
 {
 	uint64_t now = T0 + 120 * SEC;
